@@ -1,0 +1,171 @@
+"""Uploaded pictures: strict validation, and resized copies for responsive ``srcset``.
+
+Renditions are written once, when a picture is saved, through Django's storage API, so
+pages never touch the disk or Pillow while rendering. Re-encoding drops EXIF (GPS
+included) from every copy that a page links to.
+"""
+
+import io
+import logging
+import posixpath
+import re
+import warnings
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+logger = logging.getLogger(__name__)
+
+RENDITION_WIDTHS = (480, 960, 1440)
+RENDITION_FORMATS = (("webp", "WEBP", "image/webp"), ("jpg", "JPEG", "image/jpeg"))
+ALLOWED_FORMATS = {"JPEG": "JPEG", "PNG": "PNG", "WEBP": "WebP"}
+
+
+def validate_image_upload(value):
+    """Refuse anything but a complete JPEG, PNG or WebP of sane size, with a clear message.
+
+    Runs only for a new upload; a picture already stored was checked when it arrived.
+    """
+    if not value or getattr(value, "_committed", True):
+        return
+    max_bytes = settings.MAX_UPLOAD_IMAGE_BYTES
+    if value.size is not None and value.size > max_bytes:
+        raise ValidationError(
+            f"This file is too large ({value.size / 1_048_576:.1f} MB). "
+            f"Please upload a picture under {max_bytes // 1_048_576} MB.",
+            code="image_too_large",
+        )
+    max_pixels = settings.MAX_UPLOAD_IMAGE_PIXELS
+    upload = value.file
+    try:
+        upload.seek(0)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(upload) as img:
+                if img.format not in ALLOWED_FORMATS:
+                    raise ValidationError(
+                        "Please upload a JPEG, PNG or WebP picture.", code="image_format"
+                    )
+                width, height = img.size
+                if width * height > max_pixels:
+                    raise ValidationError(
+                        f"This picture is {width}×{height} pixels, which is too large to "
+                        "use. Please resize it (under 6000 pixels wide) and upload it again.",
+                        code="image_too_many_pixels",
+                    )
+                img.load()  # decodes every pixel: a truncated or corrupt file fails here
+    except ValidationError:
+        raise
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise ValidationError(
+            "This picture is too large to use. Please resize it and upload it again.",
+            code="image_too_many_pixels",
+        ) from exc
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+        raise ValidationError(
+            "This file is not a picture we can use, or it is damaged. "
+            "Please upload a JPEG, PNG or WebP picture.",
+            code="invalid_image",
+        ) from exc
+    finally:
+        upload.seek(0)
+
+
+@dataclass(frozen=True)
+class Rendition:
+    width: int
+    height: int
+    url: str
+
+
+@dataclass(frozen=True)
+class RenditionSet:
+    """What a template needs for ``<picture>``: a WebP and a JPEG ``srcset`` and a fallback."""
+
+    webp_srcset: str
+    jpeg_srcset: str
+    src: str
+    width: int
+    height: int
+
+
+def rendition_name(name: str, width: int, ext: str) -> str:
+    stem = posixpath.splitext(name)[0]
+    return f"renditions/{stem}-{width}w.{ext}"
+
+
+def widths_for(original_width: int) -> list[int]:
+    widths = [w for w in RENDITION_WIDTHS if w < original_width]
+    if original_width <= RENDITION_WIDTHS[-1]:
+        widths.append(original_width)
+    return widths or [RENDITION_WIDTHS[-1]]
+
+
+def renditions_for(fieldfile) -> RenditionSet | None:
+    """The ``srcset`` data for a stored picture, computed from its recorded size (no I/O)."""
+    if not fieldfile:
+        return None
+    instance, field = fieldfile.instance, fieldfile.field
+    width = getattr(instance, field.width_field or "", None)
+    height = getattr(instance, field.height_field or "", None)
+    if not width or not height:
+        return None
+    widths = widths_for(width)
+    sets = {}
+    for ext, _fmt, _mime in RENDITION_FORMATS:
+        sets[ext] = ", ".join(
+            f"{default_storage.url(rendition_name(fieldfile.name, w, ext))} {w}w" for w in widths
+        )
+    largest = widths[-1]
+    return RenditionSet(
+        webp_srcset=sets["webp"],
+        jpeg_srcset=sets["jpg"],
+        src=default_storage.url(rendition_name(fieldfile.name, largest, "jpg")),
+        width=largest,
+        height=round(height * largest / width),
+    )
+
+
+def make_renditions(fieldfile) -> list[str]:
+    """Write the resized WebP and JPEG copies of a stored picture; returns their names."""
+    written = []
+    with fieldfile.storage.open(fieldfile.name, "rb") as fh, Image.open(fh) as img:
+        img = ImageOps.exif_transpose(img)
+        if img.mode not in ("RGB", "RGBA"):
+            img = img.convert("RGBA" if "A" in img.getbands() else "RGB")
+        for width in widths_for(img.width):
+            height = max(1, round(img.height * width / img.width))
+            resized = img.resize((width, height), Image.Resampling.LANCZOS)
+            for ext, fmt, _mime in RENDITION_FORMATS:
+                out = resized
+                if fmt == "JPEG" and out.mode == "RGBA":
+                    background = Image.new("RGB", out.size, "white")
+                    background.paste(out, mask=out.getchannel("A"))
+                    out = background
+                buffer = io.BytesIO()
+                # No exif= argument: the copies carry no EXIF, GPS or camera data.
+                out.save(buffer, fmt, quality=82, optimize=fmt == "JPEG")
+                name = rendition_name(fieldfile.name, width, ext)
+                if default_storage.exists(name):
+                    default_storage.delete(name)
+                default_storage.save(name, ContentFile(buffer.getvalue()))
+                written.append(name)
+    return written
+
+
+def delete_renditions(name: str) -> None:
+    """Remove every resized copy of the picture stored as ``name``."""
+    directory, filename = posixpath.split(rendition_name(name, 0, "x"))
+    stem = filename[: -len("-0w.x")]
+    pattern = re.compile(re.escape(stem) + r"-\d+w\.(webp|jpg)$")
+    try:
+        _dirs, files = default_storage.listdir(directory)
+    except (FileNotFoundError, NotImplementedError):
+        return
+    for file in files:
+        if pattern.match(file):
+            default_storage.delete(posixpath.join(directory, file))

@@ -1,0 +1,17 @@
+from django.utils import timezone
+
+from .models import ClinicSettings
+
+
+class ClinicTimezoneMiddleware:
+    """Show every date and time in the clinic's own time zone (set in admin)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        timezone.activate(ClinicSettings.load().tzinfo)
+        try:
+            return self.get_response(request)
+        finally:
+            timezone.deactivate()

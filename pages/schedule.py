@@ -1,0 +1,69 @@
+"""Opening hours worked out in the clinic's time zone: the week, today, and 'open now'."""
+
+import datetime
+from dataclasses import dataclass, field
+
+from .models import OpeningHours
+
+
+@dataclass
+class Day:
+    weekday: int
+    name: str
+    date: datetime.date
+    periods: list = field(default_factory=list)
+    closure: object = None
+    is_today: bool = False
+
+    @property
+    def is_closed(self):
+        return self.closure is not None or not self.periods
+
+
+@dataclass
+class Schedule:
+    days: list
+    is_open_now: bool
+    status_text: str
+    upcoming_closures: list
+
+
+def _fmt(t: datetime.time) -> str:
+    text = t.strftime("%I:%M %p").lstrip("0")
+    return text.replace(":00 ", " ")
+
+
+def office_schedule(office, now: datetime.datetime) -> Schedule:
+    """The week from today, with ``now`` already in the clinic's time zone.
+
+    Uses ``office.hours.all()`` and ``office.upcoming_closure_list`` as prefetched by
+    ``Office.objects.with_schedule()``, so it runs no query of its own.
+    """
+    today = now.date()
+    closures = {c.date: c for c in getattr(office, "upcoming_closure_list", [])}
+    by_weekday: dict[int, list] = {}
+    for row in office.hours.all():
+        by_weekday.setdefault(row.weekday, []).append(row)
+    monday = today - datetime.timedelta(days=today.weekday())
+    days = []
+    for weekday, name in OpeningHours.Weekday.choices:
+        date = monday + datetime.timedelta(days=weekday)
+        if date < today:  # show the coming occurrence, so closures line up with real dates
+            date += datetime.timedelta(days=7)
+        periods = sorted(by_weekday.get(weekday, []), key=lambda r: r.opens)
+        days.append(Day(weekday, name, date, periods, closures.get(date), is_today=date == today))
+
+    current = now.time()
+    todays = days[today.weekday()]
+    open_period = None
+    if not todays.closure:
+        open_period = next((p for p in todays.periods if p.opens <= current < p.closes), None)
+    if open_period:
+        status = f"Open now · until {_fmt(open_period.closes)}"
+    elif todays.closure:
+        status = f"Closed today · {todays.closure.reason}"
+    else:
+        later = next((p for p in todays.periods if p.opens > current), None)
+        status = f"Closed now · opens at {_fmt(later.opens)}" if later else "Closed now"
+    upcoming = sorted((c for c in closures.values() if c.date >= today), key=lambda c: c.date)
+    return Schedule(days, open_period is not None, status, upcoming)

@@ -1,0 +1,114 @@
+from django.http import HttpResponseServerError
+from django.template import loader
+from django.utils import timezone
+from django.utils.cache import add_never_cache_headers
+from django.views.generic import DetailView, ListView, TemplateView
+
+from .models import Article, ClinicSettings, Office, Promotion
+from .schedule import office_schedule
+
+
+class StaffPreviewMixin:
+    """Published rows for everyone; staff also see drafts, scheduled and hidden rows.
+
+    A response that shows something the public cannot see is marked private and never
+    cached, and kept out of search engines.
+    """
+
+    def get_queryset(self):
+        qs = self.model.objects.all()
+        if self.request.user.is_staff:
+            return qs
+        return self.public_queryset(qs)
+
+    def public_queryset(self, qs):
+        raise NotImplementedError
+
+    def render_to_response(self, context, **kwargs):
+        response = super().render_to_response(context, **kwargs)
+        if not self.object.is_public:
+            add_never_cache_headers(response)
+            response["X-Robots-Tag"] = "noindex"
+        return response
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["is_preview"] = not self.object.is_public
+        return context
+
+
+class HomeView(TemplateView):
+    template_name = "pages/home.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["latest_articles"] = Article.objects.published()[:3]
+        context["offices"] = Office.objects.active()
+        context["promotions"] = Promotion.objects.active()
+        return context
+
+
+class ArticleListView(ListView):
+    model = Article
+    paginate_by = 12
+
+    def get_queryset(self):
+        return Article.objects.published().defer("body")
+
+
+class ArticleDetailView(StaffPreviewMixin, DetailView):
+    model = Article
+
+    def public_queryset(self, qs):
+        return qs.published()
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["related_articles"] = (
+            Article.objects.published().exclude(pk=self.object.pk).defer("body")[:3]
+        )
+        return context
+
+
+class OfficeListView(ListView):
+    model = Office
+
+    def get_queryset(self):
+        return Office.objects.active().with_schedule()
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        now = timezone.localtime()
+        context["office_schedules"] = [(o, office_schedule(o, now)) for o in context["object_list"]]
+        return context
+
+
+class OfficeDetailView(StaffPreviewMixin, DetailView):
+    model = Office
+
+    def get_queryset(self):
+        return super().get_queryset().with_schedule()
+
+    def public_queryset(self, qs):
+        return qs.active()
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["schedule"] = office_schedule(self.object, timezone.localtime())
+        return context
+
+
+class PromotionDetailView(StaffPreviewMixin, DetailView):
+    model = Promotion
+
+    def public_queryset(self, qs):
+        return qs.active()
+
+
+def server_error(request):
+    """The 500 page, with the clinic's phone when it can still be read."""
+    try:
+        clinic = ClinicSettings.load()
+    except Exception:  # the database may be what failed
+        clinic = None
+    return HttpResponseServerError(loader.get_template("500.html").render({"clinic": clinic}))

@@ -1,0 +1,94 @@
+import datetime
+import io
+
+import factory
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
+from PIL import Image
+
+from pages.models import Article, ClinicSettings, Closure, Office, OpeningHours, Promotion
+
+
+def image_bytes(width=1600, height=900, fmt="JPEG", color=(30, 120, 200), exif=None):
+    buffer = io.BytesIO()
+    img = Image.new("RGB", (width, height), color)
+    kwargs = {"exif": exif} if exif is not None else {}
+    img.save(buffer, fmt, **kwargs)
+    return buffer.getvalue()
+
+
+def uploaded_image(name="photo.jpg", **kwargs):
+    fmt = kwargs.pop("fmt", "JPEG")
+    return SimpleUploadedFile(name, image_bytes(fmt=fmt, **kwargs), content_type="image/jpeg")
+
+
+class ClinicSettingsFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ClinicSettings
+        django_get_or_create = ("id",)
+
+    id = 1
+    name = "Test Motion Clinic"
+    tagline = "Move better"
+    phone = "(860) 555-0199"
+    email = "hello@clinic.example"
+    footer_text = "Footer words for the tests."
+
+
+class ArticleFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Article
+
+    title = factory.Sequence(lambda n: f"Article number {n}")
+    slug = factory.Sequence(lambda n: f"article-{n}")
+    summary = "A short summary of the article."
+    body = "<h2>Heading</h2><p>Body text.</p>"
+    author = "Sam Writer"
+    status = Article.Status.PUBLISHED
+    published_at = factory.LazyFunction(lambda: timezone.now() - datetime.timedelta(days=1))
+
+
+class OfficeFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Office
+
+    name = factory.Sequence(lambda n: f"Office {n}")
+    slug = factory.Sequence(lambda n: f"office-{n}")
+    street = "1 Main Street"
+    suite = "Ste 2"
+    city = "Hartford"
+    state = "CT"
+    zip_code = "06103"
+    phone = "(860) 555-0150"
+    display_order = factory.Sequence(lambda n: n)
+
+
+class OpeningHoursFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = OpeningHours
+
+    office = factory.SubFactory(OfficeFactory)
+    weekday = 0
+    opens = datetime.time(8, 0)
+    closes = datetime.time(17, 0)
+
+
+class ClosureFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Closure
+
+    office = factory.SubFactory(OfficeFactory)
+    date = factory.LazyFunction(lambda: timezone.localdate() + datetime.timedelta(days=3))
+    reason = "Staff training day"
+
+
+class PromotionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Promotion
+
+    title = factory.Sequence(lambda n: f"Offer {n}")
+    slug = factory.Sequence(lambda n: f"offer-{n}")
+    eligibility = "Firefighters, military, EMTs and police officers"
+    amount = "50.00"
+    applies_to = "fitness memberships"
+    fine_print = "Some exclusions may apply."
