@@ -9,6 +9,7 @@ admin.site.index_title = "Manage the website"
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("", include("contact.urls")),
     path("", include("pages.urls")),
 ]
 

@@ -1,9 +1,11 @@
 from django.contrib import admin
+from django.db import models
 from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
+from .images import CheckedImageField
 from .models import Article, ClinicSettings, Closure, Office, OpeningHours, Promotion
 
 
@@ -37,8 +39,13 @@ class ClinicSettingsAdmin(admin.ModelAdmin):
         return HttpResponseRedirect(reverse("admin:pages_clinicsettings_add"))
 
 
+# Every picture upload in admin explains exactly why a file was refused.
+IMAGE_FIELD_OVERRIDES = {models.ImageField: {"form_class": CheckedImageField}}
+
+
 @admin.register(Article)
 class ArticleAdmin(admin.ModelAdmin):
+    formfield_overrides = IMAGE_FIELD_OVERRIDES
     list_display = ["title", "status", "published_at", "is_live", "author", "updated_at"]
     list_filter = ["status", "published_at", "author"]
     search_fields = ["title", "summary", "body", "author"]
@@ -116,6 +123,7 @@ class ClosureInline(admin.TabularInline):
 
 @admin.register(Office)
 class OfficeAdmin(admin.ModelAdmin):
+    formfield_overrides = IMAGE_FIELD_OVERRIDES
     list_display = ["name", "city", "phone", "is_active", "display_order"]
     list_editable = ["display_order"]
     list_filter = ["is_active", "city", "state"]

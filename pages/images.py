@@ -12,6 +12,7 @@ import re
 import warnings
 from dataclasses import dataclass
 
+from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
@@ -26,12 +27,13 @@ ALLOWED_FORMATS = {"JPEG": "JPEG", "PNG": "PNG", "WEBP": "WebP"}
 
 
 def validate_image_upload(value):
-    """Refuse anything but a complete JPEG, PNG or WebP of sane size, with a clear message.
+    """Model-field validator: a new upload is checked; a stored picture was checked already."""
+    if value and not getattr(value, "_committed", True):
+        check_image_file(value)
 
-    Runs only for a new upload; a picture already stored was checked when it arrived.
-    """
-    if not value or getattr(value, "_committed", True):
-        return
+
+def check_image_file(value):
+    """Refuse anything but a complete JPEG, PNG or WebP of sane size, with a clear message."""
     max_bytes = settings.MAX_UPLOAD_IMAGE_BYTES
     if value.size is not None and value.size > max_bytes:
         raise ValidationError(
@@ -40,7 +42,7 @@ def validate_image_upload(value):
             code="image_too_large",
         )
     max_pixels = settings.MAX_UPLOAD_IMAGE_PIXELS
-    upload = value.file
+    upload = getattr(value, "file", value)
     try:
         upload.seek(0)
         with warnings.catch_warnings():
@@ -69,10 +71,23 @@ def validate_image_upload(value):
         raise ValidationError(
             "This file is not a picture we can use, or it is damaged. "
             "Please upload a JPEG, PNG or WebP picture.",
-            code="invalid_image",
+            code="image_damaged",
         ) from exc
     finally:
         upload.seek(0)
+
+
+class CheckedImageField(forms.ImageField):
+    """Runs our checks before Django's own, so staff read why a picture was refused.
+
+    Django opens the upload with Pillow first and reports any failure (including a
+    decompression bomb) as a generic "not an image"; checking first gives the real reason.
+    """
+
+    def to_python(self, data):
+        if data is not None and hasattr(data, "size"):
+            check_image_file(data)
+        return super().to_python(data)
 
 
 @dataclass(frozen=True)

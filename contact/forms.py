@@ -1,0 +1,181 @@
+import re
+
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import HTML, Div, Field, Fieldset, Layout, Submit
+from django import forms
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import format_html
+
+from pages.models import Office
+
+from .models import ConsultationRequest, PrivacyNotice
+from .spam import sign_form_start, timestamp_problem
+
+PHONE_HELP = "US numbers like (860) 555-0100, or international ones starting with +."
+
+
+def normalise_phone(value: str) -> str:
+    """Format a phone number for display; raise ValidationError when it cannot be one."""
+    value = value.strip()
+    if not value:
+        return ""
+    if re.search(r"[^\d\s().+\-]", value):
+        raise forms.ValidationError(
+            "Use only digits, spaces and ( ) - + in the phone number.", code="phone_chars"
+        )
+    digits = re.sub(r"\D", "", value)
+    if value.startswith("+") and not value.startswith("+1"):
+        if 8 <= len(digits) <= 15:
+            return "+" + digits
+        raise forms.ValidationError("That international number looks incomplete.", code="phone")
+    if len(digits) == 11 and digits.startswith("1"):
+        digits = digits[1:]
+    if len(digits) != 10 or digits[0] in "01":
+        raise forms.ValidationError(
+            "Please give a 10-digit phone number with the area code, e.g. (860) 555-0100.",
+            code="phone",
+        )
+    return f"({digits[:3]}) {digits[3:6]}-{digits[6:]}"
+
+
+class SourcePathField(forms.CharField):
+    """The path of the page the form was sent from; anything else is dropped, not refused."""
+
+    def clean(self, value):
+        value = (value or "").strip()
+        if (
+            not value.startswith("/")
+            or value.startswith("//")
+            or len(value) > 200
+            or any(ch.isspace() or ord(ch) < 32 for ch in value)
+        ):
+            return ""
+        return value
+
+
+class ConsultationRequestForm(forms.ModelForm):
+    office = forms.ModelChoiceField(
+        queryset=Office.objects.none(),
+        required=False,
+        empty_label="No preference",
+        label="Preferred office",
+    )
+    consent = forms.BooleanField(
+        required=True,
+        error_messages={"required": "Please tick the box so we may contact you."},
+    )
+    # Honeypot: people never see it; simple bots fill every field they find.
+    website = forms.CharField(required=False, label="Leave this field empty")
+    started = forms.CharField(required=False, widget=forms.HiddenInput)
+    source = SourcePathField(required=False, widget=forms.HiddenInput)
+
+    class Meta:
+        model = ConsultationRequest
+        fields = ["name", "phone", "email", "office", "contact_method", "best_time", "message"]
+        labels = {
+            "name": "Your name",
+            "contact_method": "How should we contact you?",
+            "best_time": "Best time to reach you",
+            "message": "What would you like help with? (optional)",
+        }
+        help_texts = {
+            "phone": PHONE_HELP,
+            "email": "Give a phone number, an email address, or both.",
+            "message": "A sentence is enough. Please don't include detailed medical "
+            "information; we will talk about that in person.",
+        }
+        widgets = {
+            "name": forms.TextInput(attrs={"autocomplete": "name"}),
+            "phone": forms.TextInput(attrs={"autocomplete": "tel", "inputmode": "tel"}),
+            "email": forms.EmailInput(attrs={"autocomplete": "email"}),
+            "contact_method": forms.RadioSelect,
+            "best_time": forms.RadioSelect,
+            "message": forms.Textarea(attrs={"rows": 3, "maxlength": 1000}),
+        }
+
+    def __init__(self, *args, office=None, source="", **kwargs):
+        initial = kwargs.setdefault("initial", {})
+        if office is not None:
+            initial.setdefault("office", office.pk)
+        initial.setdefault("source", source)
+        initial.setdefault("contact_method", ConsultationRequest.ContactMethod.PHONE)
+        initial.setdefault("best_time", ConsultationRequest.BestTime.MORNING)
+        super().__init__(*args, **kwargs)
+        self.fields["office"].queryset = Office.objects.active()
+        self.fields["started"].initial = sign_form_start()
+        self.fields["email"].max_length = 254
+        self.spam_reason = ""
+        privacy_url = reverse("contact:privacy")
+        self.fields["consent"].label = format_html(
+            "I agree that the clinic may contact me about my request, as described in the "
+            '<a href="{}">privacy notice</a>.',
+            privacy_url,
+        )
+        self.fields["website"].widget.attrs.update(
+            {"tabindex": "-1", "autocomplete": "off", "aria-hidden": "true"}
+        )
+        self.helper = FormHelper(self)
+        self.helper.form_action = reverse("contact:request")
+        self.helper.form_id = "consultation-form"
+        self.helper.attrs = {"novalidate": ""}
+        self.helper.layout = Layout(
+            Fieldset(
+                "",
+                "name",
+                "phone",
+                "email",
+                "office",
+                Field("contact_method"),
+                Field("best_time"),
+                "message",
+                "consent",
+            ),
+            Div("website", css_class="hp-field", aria_hidden="true"),
+            "started",
+            "source",
+            HTML('<p class="small text-body-secondary">We reply within one business day.</p>'),
+            Submit("submit", "Ask for my free consultation", css_class="btn-lg"),
+        )
+
+    def clean_phone(self):
+        return normalise_phone(self.cleaned_data.get("phone", ""))
+
+    def clean_name(self):
+        return " ".join(self.cleaned_data["name"].split())
+
+    def clean(self):
+        cleaned = super().clean()
+        phone, email = cleaned.get("phone"), cleaned.get("email")
+        method = cleaned.get("contact_method")
+        if not self.errors.get("phone") and not self.errors.get("email"):
+            if not phone and not email:
+                raise forms.ValidationError(
+                    "Please give a phone number or an email address so we can reach you.",
+                    code="no_contact",
+                )
+            if method in ("phone", "text") and not phone:
+                self.add_error("phone", "You asked us to call or text: please add your number.")
+            if method == "email" and not email:
+                self.add_error("email", "You asked us to email you: please add your address.")
+        if cleaned.get("website"):
+            self.spam_reason = "honeypot"
+        else:
+            self.spam_reason = timestamp_problem(cleaned.get("started", ""))
+        return cleaned
+
+    def save(self, commit=True):
+        request = super().save(commit=False)
+        now = timezone.now()
+        request.consent_at = now
+        request.received_at = now
+        request.next_attempt_at = now
+        notice = PrivacyNotice.current()
+        request.privacy_notice_version = notice.version if notice else None
+        request.source_path = self.cleaned_data.get("source", "")
+        if self.spam_reason:
+            request.status = ConsultationRequest.Status.SPAM
+            request.spam_reason = self.spam_reason
+        if commit:
+            request.save()
+        return request

@@ -1,0 +1,218 @@
+"""Consultation requests. Each row is its own outbox: the notification state lives on it."""
+
+import datetime
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+from django_prose_editor.fields import ProseEditorField
+
+from pages.models import ARTICLE_BODY_EXTENSIONS, Office
+
+# Failed sends are retried after 1, 2, 4, ... minutes, never more than an hour apart.
+RETRY_BASE_SECONDS = 60
+RETRY_MAX_SECONDS = 3600
+
+
+def retry_delay(attempts: int) -> datetime.timedelta:
+    seconds = RETRY_BASE_SECONDS * 2 ** max(attempts - 1, 0)
+    return datetime.timedelta(seconds=min(seconds, RETRY_MAX_SECONDS))
+
+
+class PrivacyNotice(models.Model):
+    """The privacy notice the consent box links to. Each saved change is a new version."""
+
+    title = models.CharField(max_length=150, default="Privacy notice")
+    body = ProseEditorField(
+        config={"extensions": ARTICLE_BODY_EXTENSIONS},
+        sanitize=True,
+        help_text="What the clinic does with what patients send through the website.",
+    )
+    version = models.PositiveIntegerField(
+        default=1, editable=False, help_text="Goes up by one each time the text changes."
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-version"]
+
+    def __str__(self):
+        return f"{self.title} (version {self.version})"
+
+    def save(self, *args, **kwargs):
+        if self.pk:
+            old = PrivacyNotice.objects.filter(pk=self.pk).values("title", "body").first()
+            if old and (old["title"], old["body"]) != (self.title, self.body):
+                self.version += 1
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self):
+        return reverse("contact:privacy")
+
+    @classmethod
+    def current(cls):
+        return cls.objects.order_by("-updated_at").first()
+
+
+class NotificationRecipient(models.Model):
+    """Who is emailed when a request arrives: clinic-wide, or only for one office."""
+
+    email = models.EmailField(help_text="A staff inbox, e.g. frontdesk@yourclinic.com.")
+    office = models.ForeignKey(
+        Office,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="notification_recipients",
+        help_text="Leave empty to be told about every request; pick an office to be told "
+        "only about requests for that office.",
+    )
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["office__name", "email"]
+        verbose_name = "notification recipient"
+        constraints = [
+            models.UniqueConstraint(fields=["email", "office"], name="unique_recipient_office"),
+            models.UniqueConstraint(
+                fields=["email"],
+                condition=Q(office__isnull=True),
+                name="unique_clinic_wide_recipient",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.email} ({self.office or 'all offices'})"
+
+
+class ConsultationRequestQuerySet(models.QuerySet):
+    def due_for_mail(self, now=None):
+        """Rows whose staff notification or patient confirmation is still to be sent."""
+        now = now or timezone.now()
+        return self.exclude(status=ConsultationRequest.Status.SPAM).filter(
+            Q(notified_at__isnull=True) | (Q(confirmation_sent_at__isnull=True) & ~Q(email="")),
+            next_attempt_at__lte=now,
+        )
+
+    def notification_failed(self):
+        return self.exclude(status=ConsultationRequest.Status.SPAM).filter(
+            notified_at__isnull=True, notify_attempts__gt=0
+        )
+
+    def overdue(self, now=None):
+        """New requests nobody has picked up within one business day."""
+        now = now or timezone.now()
+        return self.filter(
+            status=ConsultationRequest.Status.NEW, received_at__lt=business_day_before(now)
+        )
+
+
+def business_day_before(now: datetime.datetime) -> datetime.datetime:
+    """The same time one business day (Monday to Friday) earlier."""
+    moment = now - datetime.timedelta(days=1)
+    while moment.weekday() >= 5:
+        moment -= datetime.timedelta(days=1)
+    return moment
+
+
+class ConsultationRequest(models.Model):
+    class ContactMethod(models.TextChoices):
+        PHONE = "phone", "Phone call"
+        TEXT = "text", "Text message"
+        EMAIL = "email", "Email"
+
+    class BestTime(models.TextChoices):
+        MORNING = "morning", "Morning"
+        AFTERNOON = "afternoon", "Afternoon"
+        EVENING = "evening", "Evening"
+
+    class Status(models.TextChoices):
+        NEW = "new", "New"
+        CONTACTED = "contacted", "Contacted"
+        SCHEDULED = "scheduled", "Scheduled"
+        NOT_A_FIT = "not_a_fit", "Not a fit"
+        SPAM = "spam", "Spam"
+
+    # What the patient sent.
+    name = models.CharField(max_length=120)
+    phone = models.CharField(max_length=30, blank=True)
+    email = models.EmailField(max_length=254, blank=True)
+    office = models.ForeignKey(
+        Office,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="consultation_requests",
+        help_text="Empty: the patient has no preference.",
+    )
+    contact_method = models.CharField(
+        "preferred contact method", max_length=10, choices=ContactMethod.choices
+    )
+    best_time = models.CharField("best time to reach", max_length=10, choices=BestTime.choices)
+    message = models.TextField("what they would like help with", max_length=1000, blank=True)
+    consent_at = models.DateTimeField("consent given at")
+    privacy_notice_version = models.PositiveIntegerField(null=True, blank=True)
+    source_path = models.CharField("sent from page", max_length=200, blank=True)
+    received_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    # Staff work.
+    status = models.CharField(
+        max_length=10, choices=Status.choices, default=Status.NEW, db_index=True
+    )
+    spam_reason = models.CharField(max_length=60, blank=True, editable=False)
+    assigned_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="assigned_consultation_requests",
+        help_text="The staff member who follows this request up.",
+    )
+
+    # Outbox state.
+    notified_at = models.DateTimeField("staff notified at", null=True, blank=True)
+    notify_attempts = models.PositiveIntegerField("send attempts", default=0)
+    next_attempt_at = models.DateTimeField(default=timezone.now, db_index=True)
+    last_error = models.CharField(max_length=300, blank=True)
+    confirmation_sent_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ConsultationRequestQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-received_at"]
+        verbose_name = "consultation request"
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(phone="", email=""), name="request_has_phone_or_email"
+            ),
+        ]
+
+    def __str__(self):
+        return f"Request #{self.pk} ({self.received_at:%Y-%m-%d %H:%M})"
+
+    def get_admin_url(self):
+        return reverse("admin:contact_consultationrequest_change", args=[self.pk])
+
+    @property
+    def is_overdue(self):
+        return self.status == self.Status.NEW and self.received_at < business_day_before(
+            timezone.now()
+        )
+
+
+class StaffNote(models.Model):
+    request = models.ForeignKey(ConsultationRequest, on_delete=models.CASCADE, related_name="notes")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, editable=False
+    )
+    text = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at"]
+        verbose_name = "staff note"
+
+    def __str__(self):
+        return f"Note by {self.author or 'staff'} at {self.created_at:%Y-%m-%d %H:%M}"

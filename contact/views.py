@@ -1,0 +1,74 @@
+from http import HTTPStatus
+
+from django.db import transaction
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils.decorators import method_decorator
+from django.views.decorators.cache import never_cache
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.generic import FormView, TemplateView
+
+from pages.models import Office
+
+from .forms import ConsultationRequestForm
+from .models import PrivacyNotice
+from .spam import rate_limited
+
+RATE_LIMIT_MESSAGE = (
+    "We have received several requests from your connection in the last few minutes, so "
+    "we can't take another one just now. Please try again in about ten minutes, or call us."
+)
+
+
+def _office_from_slug(slug):
+    if not slug or len(slug) > 120:
+        return None
+    return Office.objects.active().filter(slug=slug).first()
+
+
+# Nothing a patient types may reach error reports or logs.
+@method_decorator(sensitive_post_parameters(), name="dispatch")
+@method_decorator(never_cache, name="dispatch")
+class ConsultationRequestView(FormView):
+    form_class = ConsultationRequestForm
+    template_name = "contact/consultation_request_form.html"
+
+    def get_form_kwargs(self):
+        kwargs = super().get_form_kwargs()
+        kwargs["office"] = _office_from_slug(self.request.GET.get("office"))
+        kwargs["source"] = self.request.GET.get("from", "") or self.request.path
+        return kwargs
+
+    def form_valid(self, form):
+        if rate_limited(self.request):
+            context = self.get_context_data(form=form, rate_limited=True)
+            return self.render_to_response(context, status=HTTPStatus.TOO_MANY_REQUESTS)
+        with transaction.atomic():
+            request_row = form.save()
+        url = reverse("contact:thanks")
+        if request_row.office_id and request_row.office.is_active:
+            url += f"?office={request_row.office.slug}"
+        return redirect(url)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["rate_limit_message"] = RATE_LIMIT_MESSAGE
+        return context
+
+
+class ThanksView(TemplateView):
+    template_name = "contact/thanks.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["office"] = _office_from_slug(self.request.GET.get("office"))
+        return context
+
+
+class PrivacyNoticeView(TemplateView):
+    template_name = "contact/privacy_notice.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["notice"] = PrivacyNotice.current()
+        return context
