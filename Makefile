@@ -3,6 +3,7 @@ PYTHON ?= python3.11
 VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
+export PORT
 STAMP := $(VENV)/.installed
 
 .PHONY: run test lint format install bench clean
@@ -18,10 +19,14 @@ $(STAMP): $(PY) pyproject.toml
 
 install: $(STAMP)
 
+# The notification worker runs beside the web server and stops with it.
 run: $(STAMP)
-	DJANGO_DEBUG=$${DJANGO_DEBUG:-1} $(PY) manage.py migrate --noinput
-	DJANGO_DEBUG=$${DJANGO_DEBUG:-1} $(PY) manage.py setup_local
-	DJANGO_DEBUG=$${DJANGO_DEBUG:-1} $(PY) manage.py runserver 127.0.0.1:$(PORT)
+	@export DJANGO_DEBUG=$${DJANGO_DEBUG:-1}; \
+	$(PY) manage.py migrate --noinput && \
+	$(PY) manage.py setup_local && \
+	{ $(PY) manage.py send_notifications --loop & worker=$$!; \
+	  trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+	  $(PY) manage.py runserver 127.0.0.1:$(PORT); }
 
 test: $(STAMP)
 	$(PY) manage.py makemigrations --check --dry-run

@@ -31,7 +31,7 @@ def _local_secret_key() -> str:
 
 SECRET_KEY = env("DJANGO_SECRET_KEY", default=None) or _local_secret_key()
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
-SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+SITE_URL = env("SITE_URL", default=f"http://127.0.0.1:{env('PORT', default='8000')}").rstrip("/")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -156,3 +156,8 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "line"}},
     "root": {"handlers": ["console"], "level": env("DJANGO_LOG_LEVEL", default="INFO")},
 }
+
+# Consultation requests are deleted after this many days (spam sooner) by
+# `manage.py purge_consultation_requests`.
+CONSULTATION_RETENTION_DAYS = env.int("CONSULTATION_RETENTION_DAYS", 365)
+CONSULTATION_SPAM_RETENTION_DAYS = env.int("CONSULTATION_SPAM_RETENTION_DAYS", 30)

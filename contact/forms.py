@@ -103,6 +103,9 @@ class ConsultationRequestForm(forms.ModelForm):
         initial.setdefault("best_time", ConsultationRequest.BestTime.MORNING)
         super().__init__(*args, **kwargs)
         self.fields["office"].queryset = Office.objects.active()
+        # Radio buttons with a default need no empty "---------" choice.
+        self.fields["contact_method"].choices = ConsultationRequest.ContactMethod.choices
+        self.fields["best_time"].choices = ConsultationRequest.BestTime.choices
         self.fields["started"].initial = sign_form_start()
         self.fields["email"].max_length = 254
         self.spam_reason = ""
