@@ -3,10 +3,12 @@ from http import HTTPStatus
 
 import pytest
 from django.urls import reverse
+from django.views.debug import SafeExceptionReporterFilter
 
 from contact.forms import normalise_phone
 from contact.models import ConsultationRequest, PrivacyNotice
 from contact.spam import sign_form_start
+from contact.views import ConsultationRequestView
 
 from .factories import ArticleFactory, ClinicSettingsFactory, OfficeFactory
 
@@ -217,3 +219,15 @@ def test_privacy_notice_page_shows_current_version(client):
 def test_get_with_garbage_query_is_not_an_error(client):
     response = client.get(URL + "?office=" + "x" * 5000 + "&from=%00")
     assert response.status_code == HTTPStatus.OK
+
+
+def test_posted_details_are_hidden_from_error_reports(rf):
+    request = rf.post(URL, form_data(name="Secret Name", message="my knee"))
+    request.user = None
+    request.session = {}
+    request._dont_enforce_csrf_checks = True
+    ConsultationRequestView.as_view()(request)
+    cleaned = SafeExceptionReporterFilter().get_post_parameters(request)
+    assert "Secret Name" not in str(cleaned.values())
+    assert "my knee" not in str(cleaned.values())
+    assert set(cleaned.values()) == {SafeExceptionReporterFilter.cleansed_substitute}
