@@ -40,5 +40,9 @@ format: $(STAMP)
 	$(PY) -m ruff format .
 	$(PY) -m ruff check --fix .
 
+# Benchmarks (not part of the test run); each prints its figures and checks its targets.
+bench: $(STAMP)
+	$(PY) bench/consultation_burst.py
+
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache

@@ -110,8 +110,8 @@ class ConsultationRequestQuerySet(models.QuerySet):
 
 
 def business_day_before(now: datetime.datetime) -> datetime.datetime:
-    """The same time one business day (Monday to Friday) earlier."""
-    moment = now - datetime.timedelta(days=1)
+    """The same time one business day (Monday to Friday) earlier, in the clinic's zone."""
+    moment = timezone.localtime(now) - datetime.timedelta(days=1)
     while moment.weekday() >= 5:
         moment -= datetime.timedelta(days=1)
     return moment

@@ -1,0 +1,332 @@
+import csv
+
+from django import forms
+from django.contrib import admin
+from django.contrib.auth import get_user_model
+from django.db import models
+from django.http import HttpResponse
+from django.utils import timezone
+
+from pages.models import ClinicSettings
+
+from .models import ConsultationRequest, NotificationRecipient, PrivacyNotice, StaffNote
+
+Status = ConsultationRequest.Status
+
+# A spreadsheet treats a cell starting with one of these as a formula.
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_safe(value) -> str:
+    """The cell as text, with a leading quote if a spreadsheet would run it as a formula."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(FORMULA_PREFIXES) else text
+
+
+class NotificationFailedFilter(admin.SimpleListFilter):
+    title = "staff notification failed"
+    parameter_name = "notification_failed"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "Yes: the email to staff could not be sent")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.notification_failed()
+        return queryset
+
+
+class OverdueFilter(admin.SimpleListFilter):
+    title = "overdue"
+    parameter_name = "overdue"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "Yes: new and waiting more than one business day")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.overdue()
+        return queryset
+
+
+class StaffNoteInline(admin.TabularInline):
+    """Notes are a log: anyone can add one, only a superuser can change an existing one."""
+
+    model = StaffNote
+    extra = 1
+    can_delete = False
+    fields = ["text", "author", "created_at"]
+    readonly_fields = ["author", "created_at"]
+    formfield_overrides = {models.TextField: {"widget": forms.Textarea(attrs={"rows": 2})}}
+    verbose_name_plural = "Staff notes (calls made, messages left, what was agreed)"
+
+    def has_change_permission(self, request, obj=None):
+        return request.user.is_superuser and super().has_change_permission(request, obj)
+
+
+PATIENT_FIELDS = ["name", "phone", "email"]
+REQUEST_FIELDS = [
+    "office",
+    "contact_method",
+    "best_time",
+    "message",
+    "source_path",
+    "received_at",
+]
+CONSENT_FIELDS = ["consent_at", "privacy_notice_version"]
+MAIL_FIELDS = [
+    "notified_at",
+    "notify_attempts",
+    "next_attempt_at",
+    "last_error",
+    "confirmation_sent_at",
+]
+
+
+@admin.register(ConsultationRequest)
+class ConsultationRequestAdmin(admin.ModelAdmin):
+    list_display = [
+        "received_at",
+        "name",
+        "office",
+        "status",
+        "assigned_to",
+        "notification_state",
+        "overdue",
+    ]
+    list_filter = ["status", "office", "received_at", NotificationFailedFilter, OverdueFilter]
+    search_fields = ["name", "email", "phone"]
+    date_hierarchy = "received_at"
+    list_select_related = ["office", "assigned_to"]
+    inlines = [StaffNoteInline]
+    readonly_fields = [
+        *PATIENT_FIELDS,
+        *REQUEST_FIELDS,
+        *CONSENT_FIELDS,
+        "spam_reason",
+        *MAIL_FIELDS,
+    ]
+    fieldsets = [
+        (
+            "The patient",
+            {
+                "fields": PATIENT_FIELDS,
+                "description": "What the patient typed on the website; it cannot be changed "
+                "here. If the patient asks us to erase their request, use Delete at the bottom "
+                "of this page: it removes the request and its notes for good.",
+            },
+        ),
+        (
+            "Their request",
+            {
+                "fields": REQUEST_FIELDS,
+                "description": "Which office they chose, how and when they would like to be "
+                "contacted, their message, and the page they sent it from.",
+            },
+        ),
+        (
+            "Consent",
+            {
+                "fields": CONSENT_FIELDS,
+                "description": "When the patient agreed to the privacy notice, and which "
+                "version of it they saw.",
+            },
+        ),
+        (
+            "Follow-up",
+            {
+                "fields": ["status", "assigned_to", "spam_reason"],
+                "description": "Pick who calls the patient back, and change the status as you "
+                "go: Contacted once you have reached them, Scheduled once they have an "
+                "appointment. Requests still New after one business day show as overdue.",
+            },
+        ),
+        (
+            "Email to staff and patient",
+            {
+                "fields": MAIL_FIELDS,
+                "classes": ["collapse"],
+                "description": "Filled in by the website. If the email to staff failed, the "
+                "last error says why; 'Resend notification' in the list sends it again.",
+            },
+        ),
+    ]
+    actions = [
+        "mark_contacted",
+        "mark_scheduled",
+        "mark_not_a_fit",
+        "mark_spam",
+        "assign_to_me",
+        "resend_notification",
+        "export_csv",
+    ]
+
+    def has_add_permission(self, request):
+        # Requests only come from the website's form.
+        return False
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "assigned_to":
+            kwargs["queryset"] = get_user_model().objects.filter(is_staff=True, is_active=True)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def save_formset(self, request, form, formset, change):
+        if formset.model is not StaffNote:
+            return super().save_formset(request, form, formset, change)
+        for note in formset.save(commit=False):
+            if note.pk is None:
+                note.author = request.user
+            note.save()
+        for note in formset.deleted_objects:
+            note.delete()
+        formset.save_m2m()
+
+    # ------------------------------------------------------------------ columns
+
+    @admin.display(description="notification")
+    def notification_state(self, obj):
+        if obj.notified_at is not None:
+            return "Sent"
+        if obj.status == Status.SPAM:
+            return "Not sent (spam)"
+        if obj.notify_attempts:
+            tries = "try" if obj.notify_attempts == 1 else "tries"
+            error = f": {obj.last_error}" if obj.last_error else ""
+            return f"Failed ({obj.notify_attempts} {tries}){error}"
+        return "Waiting"
+
+    @admin.display(boolean=True, description="overdue")
+    def overdue(self, obj):
+        return obj.is_overdue
+
+    # ------------------------------------------------------------------ actions
+
+    def _set_status(self, request, queryset, status):
+        updated = queryset.update(status=status)
+        self.message_user(request, f"{updated} request(s) marked {status.label}.")
+
+    @admin.action(description="Mark selected requests as contacted", permissions=["change"])
+    def mark_contacted(self, request, queryset):
+        self._set_status(request, queryset, Status.CONTACTED)
+
+    @admin.action(description="Mark selected requests as scheduled", permissions=["change"])
+    def mark_scheduled(self, request, queryset):
+        self._set_status(request, queryset, Status.SCHEDULED)
+
+    @admin.action(description="Mark selected requests as not a fit", permissions=["change"])
+    def mark_not_a_fit(self, request, queryset):
+        self._set_status(request, queryset, Status.NOT_A_FIT)
+
+    @admin.action(description="Mark selected requests as spam", permissions=["change"])
+    def mark_spam(self, request, queryset):
+        self._set_status(request, queryset, Status.SPAM)
+
+    @admin.action(description="Assign selected requests to me", permissions=["change"])
+    def assign_to_me(self, request, queryset):
+        updated = queryset.update(assigned_to=request.user)
+        self.message_user(request, f"{updated} request(s) assigned to you.")
+
+    @admin.action(description="Resend the notification email to staff", permissions=["change"])
+    def resend_notification(self, request, queryset):
+        updated = queryset.exclude(status=Status.SPAM).update(
+            notified_at=None, next_attempt_at=timezone.now(), notify_attempts=0, last_error=""
+        )
+        message = f"{updated} request(s) will be emailed to staff again within a minute."
+        skipped = queryset.filter(status=Status.SPAM).count()
+        if skipped:
+            message += f" {skipped} spam request(s) were left alone."
+        self.message_user(request, message)
+
+    @admin.action(
+        description="Export selected requests to a spreadsheet (CSV)", permissions=["view"]
+    )
+    def export_csv(self, request, queryset):
+        clinic_tz = ClinicSettings.load().tzinfo
+
+        def clinic_time(moment):
+            return timezone.localtime(moment, clinic_tz).isoformat() if moment else ""
+
+        today = timezone.localdate(timezone=clinic_tz)
+        response = HttpResponse(content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = (
+            f'attachment; filename="consultation-requests-{today:%Y-%m-%d}.csv"'
+        )
+        # A byte order mark lets Excel read accented names as UTF-8.
+        response.write("\ufeff")
+        writer = csv.writer(response)
+        writer.writerow(
+            [
+                "id",
+                "received at",
+                "office",
+                "name",
+                "phone",
+                "email",
+                "contact method",
+                "best time",
+                "message",
+                "status",
+                "assigned to",
+                "staff notified at",
+            ]
+        )
+        rows = queryset.select_related("office", "assigned_to").order_by("received_at", "pk")
+        for row in rows:
+            assignee = row.assigned_to
+            writer.writerow(
+                csv_safe(cell)
+                for cell in [
+                    row.pk,
+                    clinic_time(row.received_at),
+                    row.office.name if row.office else "",
+                    row.name,
+                    row.phone,
+                    row.email,
+                    row.get_contact_method_display(),
+                    row.get_best_time_display(),
+                    row.message,
+                    row.get_status_display(),
+                    (assignee.get_full_name() or assignee.get_username()) if assignee else "",
+                    clinic_time(row.notified_at),
+                ]
+            )
+        return response
+
+
+@admin.register(NotificationRecipient)
+class NotificationRecipientAdmin(admin.ModelAdmin):
+    list_display = ["email", "office", "is_active"]
+    list_filter = ["is_active", "office"]
+    search_fields = ["email"]
+    list_select_related = ["office"]
+    fieldsets = [
+        (
+            None,
+            {
+                "fields": ["email", "office", "is_active"],
+                "description": "Who is emailed when a consultation request arrives. A "
+                "recipient with no office is told about every request; a recipient with an "
+                "office only gets that office's requests. The email never contains what the "
+                "patient typed, only a link to the request here. Untick 'Is active' to pause "
+                "someone without deleting them.",
+            },
+        ),
+    ]
+
+
+@admin.register(PrivacyNotice)
+class PrivacyNoticeAdmin(admin.ModelAdmin):
+    list_display = ["title", "version", "updated_at"]
+    readonly_fields = ["version", "updated_at"]
+    view_on_site = True
+    fieldsets = [
+        (
+            None,
+            {
+                "fields": ["title", "body", "version", "updated_at"],
+                "description": "The text the consent box on the consultation form links to. "
+                "Each saved change gets a new version number, and every request records the "
+                "version the patient agreed to. Use 'View on site' to check how it reads.",
+            },
+        ),
+    ]
