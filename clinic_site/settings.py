@@ -145,7 +145,7 @@ CRISPY_TEMPLATE_PACK = "bootstrap5"
 # Mail: printed to the console unless an SMTP host is configured.
 EMAIL_HOST = env("EMAIL_HOST", default="")
 if EMAIL_HOST:
-    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    EMAIL_BACKEND = "contact.mail.SMTPBackend"
     EMAIL_PORT = env.int("EMAIL_PORT", 25)
     EMAIL_HOST_USER = env("EMAIL_HOST_USER", default="")
     EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD", default="")

@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from pages.models import ClinicSettings
 
+from .mail import RecipientsPartlyRefused
 from .models import ConsultationRequest, NotificationRecipient, retry_delay
 
 logger = logging.getLogger(__name__)
@@ -108,12 +109,19 @@ def deliver(request: ConsultationRequest, mail_connection=None) -> bool:
     clinic = ClinicSettings.load()
     now = timezone.now()
     updates = {}
+    warning = ""
     try:
         if request.notified_at is None:
             recipients = staff_recipients(request)
             if not recipients:
                 raise RuntimeError("no notification recipients are set up in admin")
-            _send(build_staff_notification(request, recipients, clinic), mail_connection)
+            try:
+                _send(build_staff_notification(request, recipients, clinic), mail_connection)
+            except RecipientsPartlyRefused as exc:
+                # The others have it; sending again would mail them twice. Say so in admin
+                # and in the log (staff addresses only: nothing the patient typed).
+                warning = str(exc)[:300]
+                logger.warning("Consultation request #%s: %s", request.pk, warning)
             updates["notified_at"] = request.notified_at = timezone.now()
         if request.email and request.confirmation_sent_at is None:
             _send(build_confirmation(request, clinic), mail_connection)
@@ -132,7 +140,7 @@ def deliver(request: ConsultationRequest, mail_connection=None) -> bool:
             type(exc).__name__,
         )
         return False
-    updates["last_error"] = ""
+    updates["last_error"] = warning
     ConsultationRequest.objects.filter(pk=request.pk).update(**updates)
     logger.info("Mail for consultation request #%s sent", request.pk)
     return True
