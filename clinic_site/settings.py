@@ -53,6 +53,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.middleware.http.ConditionalGetMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -60,7 +61,12 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "pages.middleware.ClinicTimezoneMiddleware",
+    "pages.cache.AnonymousPageCacheMiddleware",
 ]
+
+# Anonymous pages are cached at most this long (and less when their content says so:
+# see pages/cache.py); any content edit in admin clears them at once.
+PAGE_CACHE_SECONDS = env.int("PAGE_CACHE_SECONDS", 600)
 
 ROOT_URLCONF = "clinic_site.urls"
 
@@ -129,10 +135,22 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(env("DJANGO_MEDIA_ROOT", default=str(BASE_DIR / "media")))
+# After `collectstatic` (as `make serve`/`make bench` and production run it), static files
+# get hashed names, gzip and brotli copies, and a year's cache lifetime from whitenoise.
+# Without it (make run, tests) whitenoise serves them from the apps' folders.
+STATIC_MANIFEST = env.bool(
+    "DJANGO_STATIC_MANIFEST", default=not DEBUG and (STATIC_ROOT / "staticfiles.json").exists()
+)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        if STATIC_MANIFEST
+        else "django.contrib.staticfiles.storage.StaticFilesStorage"
+    },
 }
+WHITENOISE_USE_FINDERS = not STATIC_MANIFEST
+WHITENOISE_MAX_AGE = 3600
 
 # Uploads: a picture larger than this is refused with a clear message in admin.
 MAX_UPLOAD_IMAGE_BYTES = env.int("MAX_UPLOAD_IMAGE_BYTES", 10 * 1024 * 1024)

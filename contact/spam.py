@@ -11,18 +11,18 @@ MIN_FILL_SECONDS = 3
 MAX_FORM_AGE_SECONDS = 24 * 3600
 RATE_LIMIT_COUNT = 5
 RATE_LIMIT_WINDOW_SECONDS = 600
-_SALT = "contact.form-started"
+FORM_TOKEN_SALT = "contact.form-started"
 
 
 def sign_form_start(now: float | None = None) -> str:
-    return signing.dumps(int(now if now is not None else time.time()), salt=_SALT)
+    return signing.dumps(int(now if now is not None else time.time()), salt=FORM_TOKEN_SALT)
 
 
 def timestamp_problem(token: str, now: float | None = None) -> str:
     """'' when the form was filled at a human pace, else why it looks automated."""
     now = now if now is not None else time.time()
     try:
-        started = int(signing.loads(token or "", salt=_SALT))
+        started = int(signing.loads(token or "", salt=FORM_TOKEN_SALT))
     except (signing.BadSignature, ValueError, TypeError):
         return "bad timestamp"
     elapsed = now - started

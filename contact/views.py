@@ -5,11 +5,14 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.decorators import method_decorator
 from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.generic import FormView, TemplateView
 
+from pages.cache import public_page
 from pages.models import Office
 
+from .csrf import forgery_reason, reject
 from .forms import ConsultationRequestForm
 from .models import PrivacyNotice
 from .spam import rate_limited
@@ -26,12 +29,20 @@ def _office_from_slug(slug):
     return Office.objects.active().filter(slug=slug).first()
 
 
-# Nothing a patient types may reach error reports or logs.
+# Nothing a patient types may reach error reports or logs. Forgery is checked by
+# contact.csrf instead of Django's per-visitor token, so the form can sit in cached pages.
 @method_decorator(sensitive_post_parameters(), name="dispatch")
 @method_decorator(never_cache, name="dispatch")
+@method_decorator(csrf_exempt, name="dispatch")
 class ConsultationRequestView(FormView):
     form_class = ConsultationRequestForm
     template_name = "contact/consultation_request_form.html"
+
+    def post(self, request, *args, **kwargs):
+        reason = forgery_reason(request)
+        if reason:
+            return reject(request, reason)
+        return super().post(request, *args, **kwargs)
 
     def get_form_kwargs(self):
         kwargs = super().get_form_kwargs()
@@ -65,6 +76,7 @@ class ThanksView(TemplateView):
         return context
 
 
+@public_page
 class PrivacyNoticeView(TemplateView):
     template_name = "contact/privacy_notice.html"
 

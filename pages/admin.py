@@ -5,6 +5,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
+from .cache import invalidate
 from .images import CheckedImageField
 from .models import Article, ClinicSettings, Closure, Office, OpeningHours, Promotion
 
@@ -87,11 +88,13 @@ class ArticleAdmin(admin.ModelAdmin):
     @admin.action(description="Publish selected articles now")
     def publish_now(self, request, queryset):
         updated = queryset.update(status=Article.Status.PUBLISHED, published_at=timezone.now())
+        invalidate()  # update() sends no save signal: clear cached pages here
         self.message_user(request, f"{updated} article(s) published.")
 
     @admin.action(description="Turn selected articles back into drafts")
     def make_draft(self, request, queryset):
         updated = queryset.update(status=Article.Status.DRAFT)
+        invalidate()
         self.message_user(request, f"{updated} article(s) are drafts now (hidden from the site).")
 
 

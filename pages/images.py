@@ -108,6 +108,21 @@ class RenditionSet:
     height: int
 
 
+def without_metadata(upload) -> ContentFile:
+    """The uploaded picture re-encoded without EXIF (GPS, camera, dates), turned upright.
+
+    The original is kept in media storage and reachable by its URL, so it is cleaned too.
+    """
+    upload.seek(0)
+    with Image.open(upload) as img:
+        fmt = img.format
+        upright = ImageOps.exif_transpose(img)
+        buffer = io.BytesIO()
+        options = {"quality": 92} if fmt in ("JPEG", "WEBP") else {}
+        upright.save(buffer, fmt, **options)
+    return ContentFile(buffer.getvalue(), name=posixpath.basename(upload.name))
+
+
 def rendition_name(name: str, width: int, ext: str) -> str:
     stem = posixpath.splitext(name)[0]
     return f"renditions/{stem}-{width}w.{ext}"

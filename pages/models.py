@@ -23,6 +23,7 @@ from .images import (
     renditions_for,
     validate_image_upload,
     widths_for,
+    without_metadata,
 )
 
 logger = logging.getLogger(__name__)
@@ -523,7 +524,9 @@ class Promotion(models.Model):
 
 
 def _before_picture_save(sender, instance, **kwargs):
-    """Record a new picture's size, and remove the old picture's resized copies."""
+    """Strip a new picture's EXIF, record its size, and remove old resized copies."""
+    if instance.image and not instance.image._committed:
+        instance.image = without_metadata(instance.image)
     if instance.image and not instance.image_width:
         sender._meta.get_field("image").update_dimension_fields(instance, force=True)
     if not instance.pk:

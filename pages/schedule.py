@@ -26,6 +26,7 @@ class Schedule:
     is_open_now: bool
     status_text: str
     upcoming_closures: list
+    next_change: datetime.datetime | None = None  # when the "open now" line changes next
 
 
 def _fmt(t: datetime.time) -> str:
@@ -66,4 +67,11 @@ def office_schedule(office, now: datetime.datetime) -> Schedule:
         later = next((p for p in todays.periods if p.opens > current), None)
         status = f"Closed now · opens at {_fmt(later.opens)}" if later else "Closed now"
     upcoming = sorted((c for c in closures.values() if c.date >= today), key=lambda c: c.date)
-    return Schedule(days, open_period is not None, status, upcoming)
+    changes = [t for p in ([] if todays.closure else todays.periods) for t in (p.opens, p.closes)]
+    later_today = sorted(t for t in changes if t > current)
+    next_change = (
+        now.replace(hour=later_today[0].hour, minute=later_today[0].minute, second=0, microsecond=0)
+        if later_today
+        else None
+    )
+    return Schedule(days, open_period is not None, status, upcoming, next_change)

@@ -4,6 +4,7 @@ from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 from django.views.generic import DetailView, ListView, TemplateView
 
+from .cache import limit_cache_until, public_page
 from .models import Article, ClinicSettings, Office, Promotion
 from .schedule import office_schedule
 
@@ -37,6 +38,7 @@ class StaffPreviewMixin:
         return context
 
 
+@public_page
 class HomeView(TemplateView):
     template_name = "pages/home.html"
 
@@ -48,6 +50,7 @@ class HomeView(TemplateView):
         return context
 
 
+@public_page
 class ArticleListView(ListView):
     model = Article
     paginate_by = 12
@@ -56,6 +59,7 @@ class ArticleListView(ListView):
         return Article.objects.published().defer("body")
 
 
+@public_page
 class ArticleDetailView(StaffPreviewMixin, DetailView):
     model = Article
 
@@ -70,6 +74,7 @@ class ArticleDetailView(StaffPreviewMixin, DetailView):
         return context
 
 
+@public_page
 class OfficeListView(ListView):
     model = Office
 
@@ -82,7 +87,14 @@ class OfficeListView(ListView):
         context["office_schedules"] = [(o, office_schedule(o, now)) for o in context["object_list"]]
         return context
 
+    def render_to_response(self, context, **kwargs):
+        response = super().render_to_response(context, **kwargs)
+        for _office, schedule in context["office_schedules"]:
+            limit_cache_until(response, schedule.next_change)
+        return response
 
+
+@public_page
 class OfficeDetailView(StaffPreviewMixin, DetailView):
     model = Office
 
@@ -97,7 +109,12 @@ class OfficeDetailView(StaffPreviewMixin, DetailView):
         context["schedule"] = office_schedule(self.object, timezone.localtime())
         return context
 
+    def render_to_response(self, context, **kwargs):
+        response = super().render_to_response(context, **kwargs)
+        return limit_cache_until(response, context["schedule"].next_change)
 
+
+@public_page
 class PromotionDetailView(StaffPreviewMixin, DetailView):
     model = Promotion
 

@@ -147,7 +147,9 @@ def test_form_is_embedded_on_home_article_and_office_pages(client):
     for url in ("/", article.get_absolute_url(), office.get_absolute_url()):
         html = client.get(url).content.decode()
         assert f'action="{URL}"' in html, url
-        assert 'name="csrfmiddlewaretoken"' in html, url
+        # Cache-friendly: no per-visitor CSRF token, but our signed form token.
+        assert 'name="csrfmiddlewaretoken"' not in html, url
+        assert 'name="started"' in html, url
         assert f'name="source" value="{url}"' in html, url
     office_html = client.get(office.get_absolute_url()).content.decode()
     assert f'<option value="{office.pk}" selected>' in office_html
@@ -165,7 +167,6 @@ def test_embedded_form_submission_records_its_page(client):
         ({"website": "http://spam.example"}, "honeypot"),
         ({"started": 1}, "sent too fast"),
         ({"started": 2 * 86400}, "form page too old"),
-        ({"started": "forged"}, "bad timestamp"),
     ],
 )
 def test_suspect_requests_are_stored_as_spam_and_see_the_normal_thank_you(

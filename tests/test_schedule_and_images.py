@@ -5,6 +5,7 @@ import zoneinfo
 import pytest
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
+from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
 from pages.images import rendition_name
@@ -119,3 +120,13 @@ def test_rgba_png_becomes_a_valid_jpeg():
     office.image.save("logo.png", ContentFile(buffer.getvalue()), save=True)
     with default_storage.open(rendition_name(office.image.name, 480, "jpg")) as fh:
         assert Image.open(fh).mode == "RGB"
+
+
+def test_uploaded_original_is_stored_without_exif():
+    article = ArticleFactory(image_alt="Hero")
+    article.image = SimpleUploadedFile("gps.jpg", jpeg_with_gps(), content_type="image/jpeg")
+    article.save()
+    with default_storage.open(article.image.name) as fh, Image.open(fh) as img:
+        assert img.size == (2000, 1000)
+        assert not img.getexif()
+    assert (article.image_width, article.image_height) == (2000, 1000)

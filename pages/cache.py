@@ -1,0 +1,152 @@
+"""A page cache for anonymous visitors, shared by every app process through Django's cache.
+
+- Only views decorated with ``@public_page`` are cached, only for GET/HEAD without a
+  session cookie (staff, and anyone logged in, always get a fresh page), and only a plain
+  200 that sets no cookie and is not marked private or no-store (staff previews are).
+- Any save or delete of site content bumps one version number that is part of every key,
+  so an edit in admin shows on every page at once, banner and footer included, in every
+  process that shares the cache (Redis in production).
+- A page never outlives what it shows: entries expire at the clinic's midnight (offers
+  start and end by the day), at the next scheduled article's publish time, and, for pages
+  with an "open now" line, at the next opening or closing time.
+"""
+
+import datetime
+import hashlib
+import logging
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db.models.signals import post_delete, post_save
+from django.utils import timezone
+from django.utils.cache import patch_cache_control, set_response_etag
+
+logger = logging.getLogger(__name__)
+
+VERSION_KEY = "pagecache:version"
+NEXT_PUBLISH_KEY = "pagecache:next-publish"
+HEADER = "X-Page-Cache"
+
+
+def public_page(view):
+    """Mark a view's anonymous GET responses as shareable through the page cache."""
+    view.public_page_cache = True
+    return view
+
+
+def limit_cache_until(response, when: datetime.datetime | None):
+    """Let a view say its response goes stale at ``when`` (e.g. an office's next opening)."""
+    if when is not None:
+        current = getattr(response, "cache_until", None)
+        response.cache_until = when if current is None else min(current, when)
+    return response
+
+
+def current_version() -> int:
+    version = cache.get(VERSION_KEY)
+    if version is None:
+        cache.add(VERSION_KEY, 1, None)
+        version = cache.get(VERSION_KEY, 1)
+    return version
+
+
+def invalidate(**kwargs) -> None:
+    """Forget every cached page (one counter: O(1), whatever the number of pages)."""
+    try:
+        cache.incr(VERSION_KEY)
+    except ValueError:
+        cache.set(VERSION_KEY, 2, None)
+    cache.delete(NEXT_PUBLISH_KEY)
+
+
+def connect_invalidation(models) -> None:
+    for model in models:
+        post_save.connect(invalidate, sender=model, dispatch_uid=f"pagecache-save-{model}")
+        post_delete.connect(invalidate, sender=model, dispatch_uid=f"pagecache-del-{model}")
+
+
+def _next_publish_at(now):
+    """When the next scheduled article goes live (cached; one query when it is unknown)."""
+    from .models import Article
+
+    value = cache.get(NEXT_PUBLISH_KEY)
+    if value is None or (value != "none" and value <= now):
+        upcoming = (
+            Article.objects.filter(status=Article.Status.PUBLISHED, published_at__gt=now)
+            .order_by("published_at")
+            .values_list("published_at", flat=True)
+            .first()
+        )
+        value = upcoming or "none"
+        cache.set(NEXT_PUBLISH_KEY, value, settings.PAGE_CACHE_SECONDS)
+    return None if value == "none" else value
+
+
+def _timeout(response, now) -> int:
+    local_now = timezone.localtime(now)
+    midnight = (local_now + datetime.timedelta(days=1)).replace(
+        hour=0, minute=0, second=0, microsecond=0
+    )
+    limits = [settings.PAGE_CACHE_SECONDS, (midnight - local_now).total_seconds()]
+    for moment in (getattr(response, "cache_until", None), _next_publish_at(now)):
+        if moment is not None:
+            limits.append((moment - now).total_seconds())
+    return int(min(limits))
+
+
+def _key(request, version) -> str:
+    url = request.build_absolute_uri()
+    digest = hashlib.sha256(url.encode()).hexdigest()[:40]
+    return f"pagecache:{version}:{request.method == 'HEAD'}:{digest}"
+
+
+class AnonymousPageCacheMiddleware:
+    """Serves ``@public_page`` views to anonymous visitors from the shared cache."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        key = getattr(request, "_page_cache_key", None)
+        if key and response.get(HEADER) != "hit" and self._storable(request, response):
+            set_response_etag(response)
+            timeout = _timeout(response, timezone.now())
+            if timeout > 0:
+                cache.set(key, response, timeout)
+            response[HEADER] = "miss"
+        return response
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        view_class = getattr(view_func, "view_class", None)
+        marked = getattr(view_func, "public_page_cache", False) or getattr(
+            view_class, "public_page_cache", False
+        )
+        if not marked or not self._anonymous_read(request):
+            return None
+        request._page_cache_key = _key(request, current_version())
+        cached = cache.get(request._page_cache_key)
+        if cached is not None:
+            cached[HEADER] = "hit"
+            return cached
+        return None
+
+    @staticmethod
+    def _anonymous_read(request) -> bool:
+        return request.method in ("GET", "HEAD") and (
+            settings.SESSION_COOKIE_NAME not in request.COOKIES
+        )
+
+    @staticmethod
+    def _storable(request, response) -> bool:
+        if response.status_code != 200 or response.streaming or response.cookies:
+            return False
+        control = response.get("Cache-Control", "")
+        if "private" in control or "no-store" in control or "no-cache" in control:
+            return False
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            return False
+        # Browsers revalidate every time (ETag: a cheap 304), so an edit shows at once.
+        patch_cache_control(response, public=True, max_age=0, must_revalidate=True)
+        return True
