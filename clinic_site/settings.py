@@ -67,8 +67,10 @@ MIDDLEWARE = [
 # Anonymous pages are cached at most this long (and less when their content says so:
 # see pages/cache.py); any content edit in admin clears them at once.
 PAGE_CACHE_SECONDS = env.int("PAGE_CACHE_SECONDS", 600)
+# Behind nginx with proxy caching: how long nginx may keep an anonymous page (0: never).
+PROXY_CACHE_SECONDS = env.int("PROXY_CACHE_SECONDS", 0)
 
-ROOT_URLCONF = "clinic_site.urls"
+ROOT_URLCONF = env("DJANGO_ROOT_URLCONF", default="clinic_site.urls")
 
 TEMPLATES = [
     {

@@ -7,6 +7,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
+from pages.cache import active_offices
 from pages.models import Office
 
 from .models import ConsultationRequest, PrivacyNotice
@@ -102,7 +103,12 @@ class ConsultationRequestForm(forms.ModelForm):
         initial.setdefault("contact_method", ConsultationRequest.ContactMethod.PHONE)
         initial.setdefault("best_time", ConsultationRequest.BestTime.MORNING)
         super().__init__(*args, **kwargs)
-        self.fields["office"].queryset = Office.objects.active()
+        office_field = self.fields["office"]
+        office_field.queryset = Office.objects.active()  # what a POST is checked against
+        # What the page shows: the cached list every page's footer uses (no query).
+        office_field.choices = [("", office_field.empty_label)] + [
+            (office.pk, office.name) for office in active_offices()
+        ]
         # Radio buttons with a default need no empty "---------" choice.
         self.fields["contact_method"].choices = ConsultationRequest.ContactMethod.choices
         self.fields["best_time"].choices = ConsultationRequest.BestTime.choices

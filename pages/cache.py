@@ -59,6 +59,34 @@ def invalidate(**kwargs) -> None:
     cache.delete(NEXT_PUBLISH_KEY)
 
 
+def cached_for_content(name: str, compute):
+    """``compute()``'s result, kept until the next content edit (or PAGE_CACHE_SECONDS).
+
+    For the small lists every page shows (banner, footer offices, the form's office
+    choices), so that a page the page cache has to build runs only its own queries.
+    """
+    key = f"pagecache:fragment:{current_version()}:{name}"
+    value = cache.get(key)
+    if value is None:
+        value = compute()
+        cache.set(key, value, settings.PAGE_CACHE_SECONDS)
+    return value
+
+
+def active_offices() -> list:
+    """Every active office with its address and phone (cached until the next edit)."""
+    from .models import Office
+
+    return cached_for_content(
+        "active-offices",
+        lambda: list(
+            Office.objects.active().only(
+                "name", "slug", "phone", "street", "suite", "city", "state", "zip_code"
+            )
+        ),
+    )
+
+
 def connect_invalidation(models) -> None:
     for model in models:
         post_save.connect(invalidate, sender=model, dispatch_uid=f"pagecache-save-{model}")
@@ -112,6 +140,10 @@ class AnonymousPageCacheMiddleware:
         if key and response.get(HEADER) != "hit" and self._storable(request, response):
             set_response_etag(response)
             timeout = _timeout(response, timezone.now())
+            proxy_seconds = min(settings.PROXY_CACHE_SECONDS, timeout)
+            if proxy_seconds > 0:
+                # nginx caches the page this long (and strips the header); see docs/deploy.md.
+                response["X-Accel-Expires"] = str(proxy_seconds)
             if timeout > 0:
                 cache.set(key, response, timeout)
             response[HEADER] = "miss"

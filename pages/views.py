@@ -4,7 +4,7 @@ from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 from django.views.generic import DetailView, ListView, TemplateView
 
-from .cache import limit_cache_until, public_page
+from .cache import active_offices, limit_cache_until, public_page
 from .models import Article, ClinicSettings, Office, Promotion
 from .schedule import office_schedule
 
@@ -45,7 +45,7 @@ class HomeView(TemplateView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context["latest_articles"] = Article.objects.published()[:3]
-        context["offices"] = Office.objects.active()
+        context["offices"] = active_offices()
         context["promotions"] = Promotion.objects.active()
         return context
 

@@ -9,6 +9,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from pages.cache import invalidate
 from pages.models import Article
 
 from .factories import (
@@ -151,3 +152,13 @@ def test_scheduled_article_appears_on_time_despite_cache(client):
     assert "Scheduled piece" not in second.content.decode()
     with time_machine.travel(when + datetime.timedelta(seconds=5), tick=False):
         assert "Scheduled piece" in client.get("/articles/").content.decode()
+
+
+def test_proxy_cache_lifetime_is_opt_in_and_bounded(client, settings):
+    ArticleFactory()
+    assert "X-Accel-Expires" not in client.get("/articles/")
+    settings.PROXY_CACHE_SECONDS = 10
+    invalidate()
+    response = client.get("/articles/")
+    assert response["X-Accel-Expires"] == "10"
+    assert "X-Accel-Expires" not in client.get("/consultation/")

@@ -1,6 +1,8 @@
 from django import template
+from django.utils import timezone
 
-from ..models import Office, Promotion
+from ..cache import active_offices, cached_for_content
+from ..models import Promotion
 
 register = template.Library()
 
@@ -8,12 +10,17 @@ register = template.Library()
 @register.inclusion_tag("includes/promotion_banner.html")
 def promotion_banner():
     """Active promotions marked as site-wide banners; they vanish by themselves when over."""
-    return {"banners": Promotion.objects.active().filter(show_as_banner=True)}
+    today = timezone.localdate()
+    banners = cached_for_content(
+        f"banners:{today.isoformat()}",
+        lambda: list(Promotion.objects.active(today).filter(show_as_banner=True)),
+    )
+    return {"banners": banners}
 
 
 @register.inclusion_tag("includes/footer_offices.html")
 def footer_offices():
-    return {"offices": Office.objects.active().only("name", "slug", "phone")}
+    return {"offices": active_offices()}
 
 
 @register.inclusion_tag("includes/picture.html")
