@@ -1,0 +1,160 @@
+"""Template tags for what search engines and link previews read (see pages/seo.py).
+
+Only ``clinic_jsonld`` reads the database (through the content cache); every other tag
+works from objects the view already loaded.
+"""
+
+from django import template
+from django.utils import timezone
+from django.utils.safestring import mark_safe
+
+from .. import seo
+from ..cache import cached_for_content
+from ..models import Office
+
+register = template.Library()
+
+
+class CaptureNode(template.Node):
+    def __init__(self, nodelist, var_name):
+        self.nodelist = nodelist
+        self.var_name = var_name
+
+    def render(self, context):
+        output = mark_safe(" ".join(self.nodelist.render(context).split()))
+        context[self.var_name] = output
+        return output
+
+
+@register.tag
+def capture(parser, token):
+    """``{% capture as name %}…{% endcapture %}``: output the content and keep it as ``name``.
+
+    base.html wraps the ``title`` and ``description`` blocks in it, so the Open Graph and
+    Twitter tags and the breadcrumbs repeat exactly what a page's blocks say. Whitespace
+    runs are collapsed to one space. The content is rendered (escaped) HTML.
+    """
+    bits = token.split_contents()
+    if len(bits) != 3 or bits[1] != "as":
+        raise template.TemplateSyntaxError("Usage: {% capture as name %}…{% endcapture %}")
+    nodelist = parser.parse(("endcapture",))
+    parser.delete_first_token()
+    return CaptureNode(nodelist, bits[2])
+
+
+def _page_number(context):
+    page_obj = context.get("page_obj")
+    return getattr(page_obj, "number", None)
+
+
+@register.simple_tag(takes_context=True)
+def canonical_url(context):
+    """``SITE_URL`` + this page's path (``?page=N`` kept on page 2 and later of a list)."""
+    request = context.get("request")
+    if request is None:
+        return ""
+    return seo.canonical_url(request, _page_number(context))
+
+
+@register.inclusion_tag("includes/seo/social_meta.html", takes_context=True)
+def social_meta(context, image_obj=None, article=None):
+    """Open Graph and Twitter card tags, from the page's title and description blocks.
+
+    ``image_obj``: a model with a picture (an office), used as og:image when it has one.
+    ``article``: makes the page ``og:type`` article, with its dates and picture.
+    """
+    request = context.get("request")
+    clinic = context.get("clinic")
+    image_obj = image_obj or article
+    renditions = image_obj.image_renditions() if image_obj is not None else None
+    image = None
+    if renditions:
+        image = {
+            "url": seo.absolute_url(renditions.src),
+            "width": renditions.width,
+            "height": renditions.height,
+            "alt": getattr(image_obj, "image_alt", ""),
+        }
+    extra = []
+    if article is not None:
+        extra = [
+            ("article:published_time", seo.iso_datetime(article.published_at)),
+            ("article:modified_time", seo.iso_datetime(article.updated_at)),
+        ]
+    return {
+        "og_type": "article" if article is not None else "website",
+        "title": seo.plain_text(context.get("seo_title")),
+        "description": seo.plain_text(context.get("seo_description")),
+        "url": seo.canonical_url(request, _page_number(context)) if request else "",
+        "site_name": getattr(clinic, "name", ""),
+        "image": image,
+        "extra": extra,
+    }
+
+
+@register.simple_tag(takes_context=True)
+def breadcrumb_trail(context, current_name=None):
+    """``{% breadcrumb_trail as crumbs %}``: ``Crumb(name, path)`` from Home to this page."""
+    return seo.breadcrumb_trail(context, current_name)
+
+
+@register.simple_tag(takes_context=True)
+def breadcrumbs_jsonld(context, current_name=None):
+    data = seo.breadcrumb_list(seo.breadcrumb_trail(context, current_name))
+    return seo.jsonld_script(data) if data else ""
+
+
+def _offices_with_schedule():
+    """Active offices with their hours and coming closures, kept until the next edit.
+
+    Three queries when the content cache is cold, none when warm: the home page's own
+    office list carries only names and addresses.
+    """
+    today = timezone.localdate()
+    return cached_for_content(
+        f"seo:offices-with-schedule:{today.isoformat()}",
+        lambda: list(Office.objects.active().with_schedule(today)),
+    )
+
+
+@register.simple_tag(takes_context=True)
+def clinic_jsonld(context, promotions=()):
+    """The home page's clinic node: every active office (hours, closures) and the offers."""
+    node = seo.clinic_node(context.get("clinic"), _offices_with_schedule(), list(promotions))
+    return seo.jsonld_script(node)
+
+
+@register.simple_tag(takes_context=True)
+def office_jsonld(context, office):
+    return seo.jsonld_script(seo.office_node(office, context.get("clinic")))
+
+
+@register.simple_tag(takes_context=True)
+def offices_jsonld(context, offices):
+    return seo.jsonld_script(seo.offices_graph(list(offices), context.get("clinic")))
+
+
+@register.simple_tag(takes_context=True)
+def article_jsonld(context, article):
+    return seo.jsonld_script(seo.article_node(article, context.get("clinic")))
+
+
+@register.simple_tag(takes_context=True)
+def article_list_jsonld(context, articles):
+    request = context.get("request")
+    if request is None:
+        return ""
+    node = seo.article_list_node(
+        request,
+        context.get("clinic"),
+        list(articles or ()),
+        context.get("page_obj"),
+        title=seo.plain_text(context.get("seo_title")),
+        description=seo.plain_text(context.get("seo_description")),
+    )
+    return seo.jsonld_script(node)
+
+
+@register.simple_tag(takes_context=True)
+def offer_jsonld(context, promotion):
+    return seo.jsonld_script(seo.offer_node(promotion, context.get("clinic")))

@@ -1,0 +1,32 @@
+"""``/robots.txt`` and ``/favicon.ico``: small files crawlers and browsers ask for by name."""
+
+from django.conf import settings
+from django.http import HttpResponse
+from django.templatetags.static import static
+from django.urls import reverse
+from django.views.decorators.cache import cache_control
+from django.views.decorators.http import require_safe
+from django.views.generic import RedirectView
+
+
+@require_safe
+@cache_control(max_age=86400, public=True)
+def robots_txt(request):
+    """Everything may be crawled but admin; the sitemap is on ``SITE_URL``."""
+    lines = [
+        "User-agent: *",
+        "Allow: /",
+        f"Disallow: {reverse('admin:index')}",
+        "",
+        f"Sitemap: {settings.SITE_URL.rstrip('/')}{reverse('sitemap')}",
+    ]
+    return HttpResponse("\n".join(lines) + "\n", content_type="text/plain; charset=utf-8")
+
+
+class FaviconView(RedirectView):
+    """Browsers that ignore ``<link rel="icon">`` ask for /favicon.ico: send the static one."""
+
+    permanent = False  # the static URL may change (hashed file names)
+
+    def get_redirect_url(self, *args, **kwargs):
+        return static("img/favicon.ico")
