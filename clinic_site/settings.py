@@ -67,6 +67,9 @@ MIDDLEWARE = [
 # Anonymous pages are cached at most this long (and less when their content says so:
 # see pages/cache.py); any content edit in admin clears them at once.
 PAGE_CACHE_SECONDS = env.int("PAGE_CACHE_SECONDS", 600)
+# The small shared pieces of pages (banner, office lists, the rendered form) and the
+# next scheduled article's time: kept this long at most, and cleared by any edit too.
+FRAGMENT_CACHE_SECONDS = env.int("FRAGMENT_CACHE_SECONDS", 600)
 # Behind nginx with proxy caching: how long nginx may keep an anonymous page (0: never).
 PROXY_CACHE_SECONDS = env.int("PROXY_CACHE_SECONDS", 0)
 

@@ -18,6 +18,7 @@ import logging
 from django.conf import settings
 from django.core.cache import cache
 from django.db.models.signals import post_delete, post_save
+from django.http import HttpResponse
 from django.utils import timezone
 from django.utils.cache import patch_cache_control, set_response_etag
 
@@ -60,7 +61,7 @@ def invalidate(**kwargs) -> None:
 
 
 def cached_for_content(name: str, compute):
-    """``compute()``'s result, kept until the next content edit (or PAGE_CACHE_SECONDS).
+    """``compute()``'s result, kept until the next content edit (or FRAGMENT_CACHE_SECONDS).
 
     For the small lists every page shows (banner, footer offices, the form's office
     choices), so that a page the page cache has to build runs only its own queries.
@@ -69,7 +70,7 @@ def cached_for_content(name: str, compute):
     value = cache.get(key)
     if value is None:
         value = compute()
-        cache.set(key, value, settings.PAGE_CACHE_SECONDS)
+        cache.set(key, value, settings.FRAGMENT_CACHE_SECONDS)
     return value
 
 
@@ -106,7 +107,7 @@ def _next_publish_at(now):
             .first()
         )
         value = upcoming or "none"
-        cache.set(NEXT_PUBLISH_KEY, value, settings.PAGE_CACHE_SECONDS)
+        cache.set(NEXT_PUBLISH_KEY, value, settings.FRAGMENT_CACHE_SECONDS)
     return None if value == "none" else value
 
 
@@ -122,14 +123,19 @@ def _timeout(response, now) -> int:
     return int(min(limits))
 
 
-def _key(request, version) -> str:
-    url = request.build_absolute_uri()
+def _key(request) -> str:
+    url = f"{request.get_host()}{request.get_full_path()}"
     digest = hashlib.sha256(url.encode()).hexdigest()[:40]
-    return f"pagecache:{version}:{request.method == 'HEAD'}:{digest}"
+    return f"pagecache:page:{request.method == 'HEAD'}:{digest}"
 
 
 class AnonymousPageCacheMiddleware:
-    """Serves ``@public_page`` views to anonymous visitors from the shared cache."""
+    """Serves ``@public_page`` views to anonymous visitors from the shared cache.
+
+    An entry is stored as (content version, status, headers, body): a hit costs one cache
+    round trip (the version and the entry together) and no unpickling of a response
+    object, and an entry from before the latest edit is simply not used.
+    """
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -145,7 +151,13 @@ class AnonymousPageCacheMiddleware:
                 # nginx caches the page this long (and strips the header); see docs/deploy.md.
                 response["X-Accel-Expires"] = str(proxy_seconds)
             if timeout > 0:
-                cache.set(key, response, timeout)
+                entry = (
+                    request._page_cache_version,
+                    response.status_code,
+                    list(response.items()),
+                    response.content,
+                )
+                cache.set(key, entry, timeout)
             response[HEADER] = "miss"
         return response
 
@@ -156,12 +168,19 @@ class AnonymousPageCacheMiddleware:
         )
         if not marked or not self._anonymous_read(request):
             return None
-        request._page_cache_key = _key(request, current_version())
-        cached = cache.get(request._page_cache_key)
-        if cached is not None:
-            cached[HEADER] = "hit"
-            return cached
-        return None
+        key = request._page_cache_key = _key(request)
+        found = cache.get_many([VERSION_KEY, key])
+        version = found.get(VERSION_KEY) or current_version()
+        request._page_cache_version = version
+        entry = found.get(key)
+        if entry is None or entry[0] != version:
+            return None
+        _version, status, headers, content = entry
+        response = HttpResponse(content, status=status)
+        for name, value in headers:
+            response[name] = value
+        response[HEADER] = "hit"
+        return response
 
     @staticmethod
     def _anonymous_read(request) -> bool:

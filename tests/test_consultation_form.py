@@ -1,3 +1,4 @@
+import re
 import time
 from http import HTTPStatus
 
@@ -7,7 +8,7 @@ from django.views.debug import SafeExceptionReporterFilter
 
 from contact.forms import normalise_phone
 from contact.models import ConsultationRequest, PrivacyNotice
-from contact.spam import sign_form_start
+from contact.spam import sign_form_start, timestamp_problem
 from contact.views import ConsultationRequestView
 
 from .factories import ArticleFactory, ClinicSettingsFactory, OfficeFactory
@@ -232,3 +233,13 @@ def test_posted_details_are_hidden_from_error_reports(rf):
     assert "Secret Name" not in str(cleaned.values())
     assert "my knee" not in str(cleaned.values())
     assert set(cleaned.values()) == {SafeExceptionReporterFilter.cleansed_substitute}
+
+
+def test_embedded_form_gets_a_fresh_token_and_its_own_page_even_when_cached(client):
+    article = ArticleFactory()
+    OfficeFactory()
+    pages = [client.get(url).content.decode() for url in ("/", article.get_absolute_url())]
+    for url, html in zip(("/", article.get_absolute_url()), pages, strict=True):
+        assert f'name="source" value="{url}"' in html
+        token = re.search(r'name="started" value="([^"]+)"', html).group(1)
+        assert timestamp_problem(token, now=time.time() + 5) == ""  # signed just now

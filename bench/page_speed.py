@@ -1,0 +1,594 @@
+"""Page speed: public pages served by gunicorn, from the page cache and without it.
+
+Run it from the project folder (it is not part of the test run); it needs ``wrk``
+(Debian: ``apt-get install -y wrk``)::
+
+    .venv/bin/python bench/page_speed.py
+
+It migrates a temporary SQLite file database (or the one DATABASE_URL names), loads the
+demo content, runs ``collectstatic`` (hashed names, as in production; the gzip and brotli
+copies only with --compress) and starts gunicorn (``clinic_site.wsgi``, 2 sync workers)
+with production settings and ``DJANGO_ROOT_URLCONF=bench.bench_urls``, which adds a bare
+baseline page at /bench/bare/ (static markup of about a real page's size: the whole
+middleware stack, no query, no cache). wrk loads the home, an article and an office page
+from the page cache, and the bare page; then gunicorn restarts with
+``PAGE_CACHE_SECONDS=0`` (nothing is stored) and wrk loads the three pages again. Queries
+per page are counted in a separate process with the same settings (Django's test client
+and CaptureQueriesContext); worker memory is read from /proc after each load.
+
+Prints a table and PASS/FAIL for each target; the exit status is 0 either way (2 when wrk
+is missing), so ``make bench`` runs every bench.
+"""
+
+import argparse
+import http.client
+import json
+import os
+import re
+import secrets
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+HOST = "127.0.0.1"  # the load generator only ever targets this address
+
+BARE = ("bare", "/bench/bare/")
+PAGES = [
+    ("home", "/"),
+    ("article", "/articles/what-is-dry-needling/"),
+    ("office", "/offices/bloomfield/"),
+]
+
+# Targets from the issue.
+CACHED_VS_BARE = 0.90  # cached pages within 10% of the bare page's requests/s
+UNCACHED_ARTICLE_RPS = 400
+MAX_QUERIES_CACHED = 0
+MAX_QUERIES_UNCACHED = 4
+MAX_WORKER_RSS_MB = 60
+
+# Runs in a subprocess with the server's environment, so the settings match. For each URL:
+# one request to warm (clinic settings, shared fragments, the page itself), then counted:
+# - "again": the same URL once more (a hit on a caching server; with PAGE_CACHE_SECONDS=0
+#   what every request costs);
+# - "first_visit": the URL with a query string never seen before: a page the page cache
+#   has to build on a running site (shared fragments cached);
+# - "after_edit": after the page-cache version is bumped, as any edit in admin does (the
+#   shared fragments are keyed by that version too, so they are rebuilt as well).
+QUERY_SCRIPT = """
+import json, sys
+import django
+django.setup()
+from django.core.cache import cache
+from django.core.signals import got_request_exception
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from pages.cache import HEADER, VERSION_KEY
+
+client = Client(HTTP_HOST=sys.argv[1], raise_request_exception=False)
+errors = []
+got_request_exception.connect(
+    lambda **kwargs: errors.append(repr(sys.exc_info()[1])[:300]), weak=False
+)
+
+def counted(url):
+    client.cookies.clear()  # like wrk: no cookie at all
+    errors.clear()
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(url)
+    return {
+        "status": response.status_code,
+        "header": response.get(HEADER, ""),
+        "error": errors[-1] if errors else "",
+        "queries": [q["sql"] for q in ctx.captured_queries],
+    }
+
+result = {}
+for n, url in enumerate(json.loads(sys.argv[2])):
+    counted(url)
+    again = counted(url)
+    first_visit = counted(f"{url}?page-speed={n}")
+    try:
+        cache.incr(VERSION_KEY)
+    except ValueError:
+        cache.set(VERSION_KEY, 2, None)
+    result[url] = {"again": again, "first_visit": first_visit, "after_edit": counted(url)}
+print(json.dumps(result))
+"""
+
+
+COLLECTSTATIC_WITHOUT_COMPRESSION = """
+import django
+from django.conf import settings
+django.setup()
+settings.STORAGES = {
+    **settings.STORAGES,
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.ManifestStaticFilesStorage"},
+}
+from django.core.management import call_command
+call_command("collectstatic", interactive=False, verbosity=0)
+"""
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--duration", type=int, default=10, help="seconds of load per page")
+    parser.add_argument(
+        "--rounds", type=int, default=5, help="the pages take turns, in this many rounds"
+    )
+    parser.add_argument("--connections", type=int, default=16, help="wrk connections")
+    parser.add_argument("--threads", type=int, default=2, help="wrk threads")
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
+    parser.add_argument(
+        "--show-queries", action="store_true", help="print the SQL of uncached requests"
+    )
+    parser.add_argument(
+        "--compress",
+        action="store_true",
+        help="run the real collectstatic, with gzip and brotli copies (a minute or two more)",
+    )
+    parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
+    return parser.parse_args()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind((HOST, 0))
+        return sock.getsockname()[1]
+
+
+def to_ms(value: str) -> float:
+    number, unit = re.fullmatch(r"([\d.]+)(us|ms|s|m|h)", value).groups()
+    factor = {"us": 0.001, "ms": 1, "s": 1000, "m": 60_000, "h": 3_600_000}[unit]
+    return float(number) * factor
+
+
+def parse_wrk(output: str) -> dict:
+    def find(pattern):
+        match = re.search(pattern, output, re.M)
+        return match.group(1) if match else None
+
+    done = re.search(r"^\s+(\d+) requests in (\S+),", output, re.M)
+    if not done:
+        raise RuntimeError(f"unexpected wrk output:\n{output}")
+    errors = dict.fromkeys(("connect", "read", "write", "timeout"), 0)
+    for kind, count in re.findall(
+        r"(connect|read|write|timeout) (\d+)", find(r"Socket errors: (.*)$") or ""
+    ):
+        errors[kind] = int(count)
+    return {
+        "requests": int(done.group(1)),
+        "seconds": to_ms(done.group(2)) / 1000,
+        "p50": to_ms(find(r"^\s+50%\s+(\S+)") or "0ms"),
+        "p99": to_ms(find(r"^\s+99%\s+(\S+)") or "0ms"),
+        "non_2xx": int(find(r"Non-2xx or 3xx responses: (\d+)") or 0),
+        "errors": errors,
+    }
+
+
+def combine(rounds: list[dict]) -> dict:
+    """A page's rounds as one: every request over all the time, median p50, worst p99."""
+    requests = sum(r["requests"] for r in rounds)
+    seconds = sum(r["seconds"] for r in rounds)
+    errors = {kind: sum(r["errors"][kind] for r in rounds) for kind in rounds[0]["errors"]}
+    return {
+        "rps": requests / seconds if seconds else 0.0,
+        "round_rps": [r["requests"] / r["seconds"] for r in rounds if r["seconds"]],
+        "p50": statistics.median(r["p50"] for r in rounds),
+        "p99": max(r["p99"] for r in rounds),
+        "non_2xx": sum(r["non_2xx"] for r in rounds),
+        "socket_errors": ", ".join(f"{kind} {n}" for kind, n in errors.items() if n),
+    }
+
+
+class Bench:
+    def __init__(self, args):
+        self.args = args
+        self.tmp = Path(tempfile.mkdtemp(prefix="page-speed-"))
+        self.database_url = (
+            os.environ.get("DATABASE_URL") or f"sqlite:///{self.tmp / 'bench.sqlite3'}"
+        )
+        self.port = free_port()
+        self.env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "clinic_site.settings",
+            "DJANGO_DEBUG": "0",
+            "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
+            "DJANGO_ALLOWED_HOSTS": HOST,
+            "DJANGO_ROOT_URLCONF": "bench.bench_urls",
+            "DJANGO_STATIC_MANIFEST": "1",
+            "DJANGO_MEDIA_ROOT": str(self.tmp / "media"),
+            "DATABASE_URL": self.database_url,
+            "SITE_URL": f"http://{HOST}:{self.port}",
+            "DJANGO_LOG_LEVEL": "WARNING",
+        }
+        self.static_root = BASE_DIR / "staticfiles"
+        self.created_static_root = not self.static_root.exists()
+        self.gunicorn = None
+        self.log_file = None
+        self.gunicorn_log = self.tmp / "gunicorn.log"
+
+    # Helpers -----------------------------------------------------------------------
+
+    def manage(self, *args, env=None) -> str:
+        done = subprocess.run(
+            [sys.executable, str(BASE_DIR / "manage.py"), *args],
+            cwd=BASE_DIR,
+            env=env or self.env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        if done.returncode != 0:
+            raise RuntimeError(f"manage.py {' '.join(args)} failed:\n{done.stderr[-3000:]}")
+        return done.stdout
+
+    def count_queries(self, env: dict, urls: list[str]) -> dict:
+        done = subprocess.run(
+            [sys.executable, "-c", QUERY_SCRIPT, HOST, json.dumps(urls)],
+            cwd=BASE_DIR,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        if done.returncode != 0:
+            raise RuntimeError(f"counting queries failed:\n{done.stderr[-3000:]}")
+        return json.loads(done.stdout.strip().splitlines()[-1])
+
+    def get(self, url: str) -> tuple[int, str, int]:
+        connection = http.client.HTTPConnection(HOST, self.port, timeout=30)
+        try:
+            connection.request("GET", url)
+            response = connection.getresponse()
+            body = response.read()
+            return response.status, response.getheader("X-Page-Cache") or "", len(body)
+        finally:
+            connection.close()
+
+    def start_gunicorn(self, env: dict):
+        gunicorn = Path(sys.executable).parent / "gunicorn"
+        if not gunicorn.exists():
+            gunicorn = shutil.which("gunicorn")
+        command = [
+            str(gunicorn),
+            "clinic_site.wsgi",
+            "-w",
+            str(self.args.workers),
+            "-b",
+            f"{HOST}:{self.port}",
+            "--backlog",
+            "1024",
+        ]
+        self.log_file = open(self.gunicorn_log, "a")  # noqa: SIM115 (closed in stop_gunicorn)
+        self.gunicorn = subprocess.Popen(
+            command,
+            cwd=BASE_DIR,
+            env=env,
+            stdout=self.log_file,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        deadline = time.monotonic() + 60
+        while True:
+            if self.gunicorn.poll() is not None:
+                raise RuntimeError(f"gunicorn exited:\n{self.gunicorn_log.read_text()[-3000:]}")
+            try:
+                if self.get(BARE[1])[0] == 200 and len(self.workers()) == self.args.workers:
+                    return
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError("gunicorn did not answer within 60 s")
+            time.sleep(0.1)
+
+    def stop_gunicorn(self):
+        if self.gunicorn is not None and self.gunicorn.poll() is None:
+            try:
+                os.killpg(self.gunicorn.pid, signal.SIGTERM)
+                self.gunicorn.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.gunicorn.pid, signal.SIGKILL)
+                self.gunicorn.wait(timeout=15)
+            except ProcessLookupError:
+                pass
+        self.gunicorn = None
+        if self.log_file is not None:
+            self.log_file.close()
+            self.log_file = None
+
+    def cleanup(self):
+        self.stop_gunicorn()
+        if self.created_static_root:
+            # Leave the checkout as it was: a stale manifest would switch other runs with
+            # DEBUG off to hashed names for files it does not know.
+            shutil.rmtree(self.static_root, ignore_errors=True)
+        if self.args.keep:
+            print(f"Kept {self.tmp}")
+        else:
+            shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def workers(self) -> list[int]:
+        master = self.gunicorn.pid
+        children = []
+        for task in Path(f"/proc/{master}/task").glob("*/children"):
+            children += [int(pid) for pid in task.read_text().split()]
+        return sorted(children)
+
+    def worker_rss_mb(self) -> dict[int, float]:
+        rss = {}
+        for pid in self.workers():
+            try:
+                status = Path(f"/proc/{pid}/status").read_text()
+            except FileNotFoundError:
+                continue
+            match = re.search(r"^VmRSS:\s+(\d+) kB", status, re.M)
+            if match:
+                rss[pid] = int(match.group(1)) / 1024
+        return rss
+
+    def warm(self, url: str) -> set[int]:
+        """Enough requests that each worker has the page (or the clinic settings) cached."""
+        return {self.get(url)[0] for _ in range(10 * self.args.workers)}
+
+    def load(self, url: str, seconds: float) -> dict:
+        a = self.args
+        command = [
+            "wrk",
+            f"-t{a.threads}",
+            f"-c{a.connections}",
+            f"-d{seconds:g}s",
+            "--timeout",
+            "10s",  # wrk's default (2 s) drops slow uncached responses from the latencies
+            "--latency",
+            f"http://{HOST}:{self.port}{url}",
+        ]
+        done = subprocess.run(
+            command, capture_output=True, text=True, timeout=seconds + 60, check=True
+        )
+        return parse_wrk(done.stdout)
+
+    # The run -----------------------------------------------------------------------
+
+    def phase(self, name: str, env: dict, pages: list) -> tuple[dict, dict]:
+        """Start gunicorn with ``env``, load the pages, read the workers' memory.
+
+        The load comes in rounds, each page in turn, so that whatever else the machine is
+        doing weighs on every page alike.
+        """
+        self.start_gunicorn(env)
+        try:
+            broken, rounds = {}, {page: [] for page, _ in pages}
+            for page, url in pages:
+                statuses = self.warm(url)
+                if statuses != {200}:  # a broken page is reported, not loaded
+                    broken[page] = f"answered {sorted(statuses)}: not loaded"
+            seconds = self.args.duration / self.args.rounds
+            for _ in range(self.args.rounds):
+                for page, url in pages:
+                    if page not in broken:
+                        rounds[page].append(self.load(url, seconds))
+            results = {}
+            for page, url in pages:
+                status, header, size = self.get(url)
+                if page in broken:
+                    result = {"rps": 0.0, "round_rps": [], "p50": 0.0, "p99": 0.0}
+                    result.update(non_2xx=0, socket_errors="")
+                else:
+                    result = combine(rounds[page])
+                result.update(status=status, header=header or "-", bytes=size)
+                results[page] = result
+                note = broken.get(page) or f"{result['rps']:.0f} req/s"
+                print(f"  {name:<8} {page:<8} {note}", flush=True)
+            return results, self.worker_rss_mb()
+        finally:
+            self.stop_gunicorn()
+
+    def prepare(self) -> tuple[dict, dict]:
+        """Database, demo content, static files; the queries per page, in both modes."""
+        # collectstatic runs beside the set-up; the queries are counted without the
+        # manifest, which does not change them. Without --compress the gzip and brotli
+        # copies (a minute or two of CPU, and nothing the measured pages use) are skipped:
+        # same hashed names, same manifest, same HTML.
+        if self.args.compress:
+            command = [sys.executable, str(BASE_DIR / "manage.py"), "collectstatic", "--noinput"]
+        else:
+            command = [sys.executable, "-c", COLLECTSTATIC_WITHOUT_COMPRESSION]
+        collectstatic = subprocess.Popen(
+            command,
+            cwd=BASE_DIR,
+            env=self.env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            no_manifest = {**self.env, "DJANGO_STATIC_MANIFEST": "0"}
+            self.manage("migrate", "--noinput", env=no_manifest)
+            self.manage("load_demo_content", env=no_manifest)
+            urls = [BARE[1], *(url for _, url in PAGES)]
+            cached = self.count_queries(no_manifest, urls)
+            uncached = self.count_queries({**no_manifest, "PAGE_CACHE_SECONDS": "0"}, urls)
+            _, stderr = collectstatic.communicate(timeout=300)
+        finally:
+            if collectstatic.poll() is None:
+                collectstatic.kill()
+                collectstatic.wait()
+        if collectstatic.returncode != 0:
+            raise RuntimeError(f"collectstatic failed:\n{stderr[-3000:]}")
+        return cached, uncached
+
+    def run(self) -> int:
+        started = time.monotonic()
+        a = self.args
+        print(f"Database: {self.database_url}")
+        queries_cached, queries_uncached = self.prepare()
+        print(f"Set up in {time.monotonic() - started:.0f} s")
+        print(
+            f"gunicorn on {HOST}:{self.port} ({a.workers} sync workers); "
+            f"wrk -t{a.threads} -c{a.connections} --latency, {a.duration} s per page "
+            f"in {a.rounds} rounds"
+        )
+        cached, rss_cached = self.phase("cached", self.env, [BARE, *PAGES])
+        uncached_env = {**self.env, "PAGE_CACHE_SECONDS": "0"}
+        uncached, rss_uncached = self.phase("uncached", uncached_env, PAGES)
+        bare_rps = cached["bare"]["rps"]
+
+        # The table ---------------------------------------------------------------------
+        bare_queries = queries_cached[BARE[1]]["again"]
+        rows = [("bare", BARE[1], "none", cached["bare"], bare_queries)]
+        rows += [(p, url, "cached", cached[p], queries_cached[url]["again"]) for p, url in PAGES]
+        rows += [
+            (p, url, "uncached", uncached[p], queries_uncached[url]["again"]) for p, url in PAGES
+        ]
+        print()
+        header = (
+            f"{'page':<8} {'path':<33} {'cache':<8} {'req/s':>6} {'p50 ms':>7} {'p99 ms':>7} "
+            f"{'queries':>7} {'KB':>5}  {'X-Page-Cache':<12}  errors"
+        )
+        print(header)
+        print("-" * len(header))
+        for page, url, mode, r, q in rows:
+            errors = []
+            if r["non_2xx"]:
+                errors.append(f"{r['non_2xx']} non-2xx")
+            if r["socket_errors"]:
+                errors.append(f"socket {r['socket_errors']}")
+            if r["status"] != 200:
+                errors.append(f"status {r['status']}")
+            print(
+                f"{page:<8} {url:<33} {mode:<8} {r['rps']:>6.0f} {r['p50']:>7.2f} "
+                f"{r['p99']:>7.2f} {len(q['queries']):>7} {r['bytes'] / 1024:>5.1f}  "
+                f"{r['header']:<12}  {', '.join(errors) or '-'}"
+            )
+        print(
+            "\nreq/s: all rounds together; p50: the rounds' median; p99: the worst round."
+            "\nqueries: cached rows, a request the page cache answers; uncached rows, every "
+            "request\nwith PAGE_CACHE_SECONDS=0 (which also turns off the shared fragments)."
+        )
+        print("\nQueries when a caching server has to build the page:")
+        print(f"  {'page':<8} {'first visit':>11} {'after an edit':>13}")
+        for page, url in PAGES:
+            first = queries_cached[url]["first_visit"]
+            edit = queries_cached[url]["after_edit"]
+            note = first["error"] or edit["error"]
+            if first["status"] != 200:
+                note = f"status {first['status']} {note}"
+            print(f"  {page:<8} {len(first['queries']):>11} {len(edit['queries']):>13}  {note}")
+        bare_rounds = cached["bare"]["round_rps"]
+        if bare_rounds and min(bare_rounds) / max(bare_rounds) < 0.85:
+            low, high = min(bare_rounds), max(bare_rounds)
+            print(
+                f"Note: the bare page went from {low:.0f} to {high:.0f} req/s between rounds: "
+                "the machine was busy\n(other processes), so the req/s comparisons are rough."
+            )
+        print("Worker memory (VmRSS after the load):")
+        for name, rss in (("cached", rss_cached), ("uncached", rss_uncached)):
+            figures = ", ".join(f"pid {pid} {mb:.1f} MB" for pid, mb in sorted(rss.items()))
+            print(f"  {name:<8} {figures or 'no worker found'}")
+
+        if a.show_queries:
+            for page, url in PAGES:
+                for label, q in (
+                    ("first visit, caching server", queries_cached[url]["first_visit"]),
+                    ("after an edit, caching server", queries_cached[url]["after_edit"]),
+                    ("every request, PAGE_CACHE_SECONDS=0", queries_uncached[url]["again"]),
+                ):
+                    print(f"\n{page} {url} ({label}): {len(q['queries'])} queries")
+                    for sql in q["queries"]:
+                        print(f"    {sql}")
+
+        # The targets -------------------------------------------------------------------
+        checks = []
+        for page, _ in PAGES:
+            rps = cached[page]["rps"]
+            ratio = rps / bare_rps if bare_rps else 0
+            checks.append(
+                (
+                    f"{page} cached within 10% of bare req/s",
+                    ratio >= CACHED_VS_BARE,
+                    f"{rps:.0f} vs {bare_rps:.0f} ({ratio:.0%})",
+                )
+            )
+        article_rps = uncached["article"]["rps"]
+        checks.append(
+            (
+                f"article uncached >= {UNCACHED_ARTICLE_RPS} req/s",
+                article_rps >= UNCACHED_ARTICLE_RPS,
+                f"{article_rps:.0f}",
+            )
+        )
+        for page, url in PAGES:
+            hit = queries_cached[url]["again"]
+            n = len(hit["queries"])
+            checks.append(
+                (
+                    f"{page} {MAX_QUERIES_CACHED} queries cached",
+                    n <= MAX_QUERIES_CACHED and hit["status"] == 200 and hit["header"] == "hit",
+                    f"{n} (status {hit['status']}, X-Page-Cache: {hit['header'] or '-'})",
+                )
+            )
+        for page, url in PAGES:
+            first = queries_cached[url]["first_visit"]
+            n = len(first["queries"])
+            edit = len(queries_cached[url]["after_edit"]["queries"])
+            off = len(queries_uncached[url]["again"]["queries"])
+            checks.append(
+                (
+                    f"{page} <= {MAX_QUERIES_UNCACHED} queries uncached",
+                    n <= MAX_QUERIES_UNCACHED and first["status"] == 200,
+                    f"{n} on a first visit ({edit} after an edit, {off} with PAGE_CACHE_SECONDS=0)",
+                )
+            )
+        all_rss = [*rss_cached.values(), *rss_uncached.values()]
+        worst = max(all_rss, default=0)
+        checks.append(
+            (
+                f"worker RSS <= {MAX_WORKER_RSS_MB} MB",
+                bool(all_rss) and worst <= MAX_WORKER_RSS_MB,
+                f"largest {worst:.1f} MB",
+            )
+        )
+        failed = [
+            f"{mode} {page}"
+            for mode, results in (("cached", cached), ("uncached", uncached))
+            for page, r in results.items()
+            if r["non_2xx"] or r["status"] != 200
+        ]
+        checks.append(("no error responses under load", not failed, ", ".join(failed) or "none"))
+
+        print()
+        width = max(len(name) for name, _, _ in checks)
+        for name, met, detail in checks:
+            print(f"{'PASS' if met else 'FAIL'}  {name:<{width}}  {detail}")
+        missed = [name for name, met, _ in checks if not met]
+        print()
+        if missed:
+            print(f"MISSED {len(missed)} of {len(checks)}:", "; ".join(missed))
+        else:
+            print("All targets met.")
+        print(f"({time.monotonic() - started:.0f} s; the exit status is 0 either way)")
+        return 0
+
+
+def main() -> int:
+    args = parse_args()
+    if shutil.which("wrk") is None:
+        print("wrk is needed: apt-get install -y wrk", file=sys.stderr)
+        return 2
+    bench = Bench(args)
+    try:
+        return bench.run()
+    finally:
+        bench.cleanup()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
