@@ -6,7 +6,7 @@ PORT ?= 8000
 export PORT
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint format install bench clean
+.PHONY: run test lint format install bench audit clean
 
 $(PY):
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is needed ($(PYTHON) not found)."; exit 1; }
@@ -28,7 +28,18 @@ run: $(STAMP)
 	  trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	  $(PY) manage.py runserver 127.0.0.1:$(PORT); }
 
-test: $(STAMP)
+# Node packages for the browser tests (axe-core) and `make audit` (Lighthouse), as locked.
+# Without npm the browser tests are skipped (they say what to install).
+NPM_STAMP := node_modules/.installed
+
+$(NPM_STAMP): package.json package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+	  npm ci --no-audit --no-fund && touch $@; \
+	else \
+	  echo "npm not found: browser tests will be skipped (install Node.js 20 and npm)."; \
+	fi
+
+test: $(STAMP) $(NPM_STAMP)
 	$(PY) manage.py makemigrations --check --dry-run
 	$(PY) -m pytest
 
@@ -43,6 +54,14 @@ format: $(STAMP)
 # Benchmarks (not part of the test run); each prints its figures and checks its targets.
 bench: $(STAMP)
 	$(PY) bench/consultation_burst.py
+	@command -v wrk >/dev/null 2>&1 || [ "$$(id -u)" != 0 ] || apt-get install -y -q wrk \
+		|| { apt-get update -q && apt-get install -y -q wrk; } || true
+	$(PY) bench/page_speed.py
+
+# Lighthouse scores (mobile) of every public page type, from a server it starts itself;
+# prints them and fails only when something crashes. Needs Chromium at /usr/bin/chromium.
+audit: $(STAMP) $(NPM_STAMP)
+	$(PY) bench/lighthouse_audit.py
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache

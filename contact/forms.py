@@ -161,13 +161,17 @@ class ConsultationRequestForm(forms.ModelForm):
         method = cleaned.get("contact_method")
         if not self.errors.get("phone") and not self.errors.get("email"):
             if not phone and not email:
-                raise forms.ValidationError(
-                    "Please give a phone number or an email address so we can reach you.",
-                    code="no_contact",
+                # On the phone field, so the model's matching constraint is not repeated.
+                self.add_error(
+                    "phone",
+                    forms.ValidationError(
+                        "Please give a phone number or an email address so we can reach you.",
+                        code="no_contact",
+                    ),
                 )
-            if method in ("phone", "text") and not phone:
+            elif method in ("phone", "text") and not phone:
                 self.add_error("phone", "You asked us to call or text: please add your number.")
-            if method == "email" and not email:
+            elif method == "email" and not email:
                 self.add_error("email", "You asked us to email you: please add your address.")
         if cleaned.get("website"):
             self.spam_reason = "honeypot"

@@ -185,7 +185,11 @@ class ConsultationRequest(models.Model):
         verbose_name = "consultation request"
         constraints = [
             models.CheckConstraint(
-                condition=~Q(phone="", email=""), name="request_has_phone_or_email"
+                condition=~Q(phone="", email=""),
+                name="request_has_phone_or_email",
+                violation_error_code="no_contact",
+                violation_error_message="Please give a phone number or an email address "
+                "so we can reach you.",
             ),
         ]
 

@@ -83,7 +83,9 @@ def test_needs_phone_or_email_and_keeps_what_was_typed(client):
     )
     assert response.status_code == HTTPStatus.OK
     html = response.content.decode()
-    assert "Please give a phone number or an email address" in html
+    # Once in the summary, once next to the phone field; never Django's constraint text.
+    assert html.count("Please give a phone number or an email address") == 2
+    assert "Constraint" not in html
     assert 'id="form-errors"' in html  # summary at the top
     assert 'value="Pat Example"' in html and "Keep this text" in html
     assert not ConsultationRequest.objects.exists()
