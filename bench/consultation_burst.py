@@ -19,25 +19,21 @@ import argparse
 import concurrent.futures
 import http.client
 import json
-import os
 import re
-import shutil
-import signal
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from collections import Counter
 from pathlib import Path
 from urllib.parse import urlencode
 
-BASE_DIR = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # bench/ is not a package
+from support import BASE_DIR, HOST, Gunicorn, TempSite, free_port  # noqa: E402
+
 sys.path.insert(0, str(BASE_DIR))
+from tests.smtp_server import RecordingSMTPServer  # noqa: E402
 
-from tests.smtp_server import RecordingSMTPServer, free_port  # noqa: E402
-
-HOST = "127.0.0.1"
 MIN_FILL_SECONDS = 3.1  # contact.spam.MIN_FILL_SECONDS is 3: a faster form counts as spam
 
 DB_SCRIPT = """
@@ -67,41 +63,15 @@ def parse_args():
 
 
 class Bench:
-    def __init__(self, args):
+    def __init__(self, args, site: TempSite):
         self.args = args
-        self.tmp = Path(tempfile.mkdtemp(prefix="consultation-burst-"))
-        database_url = os.environ.get("DATABASE_URL") or f"sqlite:///{self.tmp / 'bench.sqlite3'}"
-        self.database_url = database_url
+        self.site = site
         self.smtp_port = free_port()  # nothing listens here until the mail server "comes back"
         self.web_port = free_port()
-        self.env = {
-            **os.environ,
-            "DJANGO_SETTINGS_MODULE": "clinic_site.settings",
-            "DJANGO_DEBUG": "0",
-            "DJANGO_ALLOWED_HOSTS": HOST,
-            "DATABASE_URL": database_url,
-            "EMAIL_HOST": HOST,
-            "EMAIL_PORT": str(self.smtp_port),
-            "EMAIL_TIMEOUT": "5",
-            "DJANGO_LOG_LEVEL": "WARNING",
-        }
-        self.gunicorn = None
-        self.gunicorn_log = self.tmp / "gunicorn.log"
+        site.env.update(EMAIL_HOST=HOST, EMAIL_PORT=str(self.smtp_port), EMAIL_TIMEOUT="5")
+        self.env = site.env
 
     # Helpers -----------------------------------------------------------------------
-
-    def manage(self, *args) -> str:
-        done = subprocess.run(
-            [sys.executable, str(BASE_DIR / "manage.py"), *args],
-            cwd=BASE_DIR,
-            env=self.env,
-            capture_output=True,
-            text=True,
-            timeout=600,
-        )
-        if done.returncode != 0:
-            raise RuntimeError(f"manage.py {' '.join(args)} failed:\n{done.stderr[-3000:]}")
-        return done.stdout
 
     def db(self, command: str, first_pk: int) -> dict:
         done = subprocess.run(
@@ -115,73 +85,18 @@ class Bench:
         )
         return json.loads(done.stdout.strip().splitlines()[-1])
 
-    def start_gunicorn(self):
-        gunicorn = Path(sys.executable).parent / "gunicorn"
-        if not gunicorn.exists():
-            gunicorn = shutil.which("gunicorn")
-        command = [
-            str(gunicorn),
-            "clinic_site.wsgi",
-            "-b",
-            f"{HOST}:{self.web_port}",
-            "-w",
-            str(self.args.workers),
-            "--threads",
-            str(self.args.threads),
-            "--backlog",
-            "1024",
-        ]
-        self.log_file = open(self.gunicorn_log, "w")  # noqa: SIM115 (closed in stop())
-        self.gunicorn = subprocess.Popen(
-            command,
-            cwd=BASE_DIR,
-            env=self.env,
-            stdout=self.log_file,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        deadline = time.monotonic() + 60
-        while True:
-            if self.gunicorn.poll() is not None:
-                raise RuntimeError(f"gunicorn exited:\n{self.gunicorn_log.read_text()[-3000:]}")
-            try:
-                connection = http.client.HTTPConnection(HOST, self.web_port, timeout=5)
-                connection.request("GET", "/consultation/")
-                response = connection.getresponse()
-                response.read()
-                connection.close()
-                if response.status == 200:
-                    return
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError("gunicorn did not answer within 60 s")
-            time.sleep(0.1)
-
-    def stop(self):
-        if self.gunicorn is not None and self.gunicorn.poll() is None:
-            try:
-                os.killpg(self.gunicorn.pid, signal.SIGTERM)
-                self.gunicorn.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.gunicorn.pid, signal.SIGKILL)
-                self.gunicorn.wait(timeout=15)
-            except ProcessLookupError:
-                pass
-        if self.gunicorn is not None:
-            self.log_file.close()
-        if self.args.keep:
-            print(f"Kept {self.tmp}")
-        else:
-            shutil.rmtree(self.tmp, ignore_errors=True)
-
     # The burst ---------------------------------------------------------------------
 
     def client_address(self, n: int) -> str:
         return f"127.0.{1 + n // 250}.{1 + n % 250}"
 
     def open_form(self, n: int) -> dict:
-        """GET the form as client n: its CSRF cookie and the form's hidden values."""
+        """GET the form as client n: its hidden values, and Django's CSRF cookie if any.
+
+        The form now carries no per-visitor CSRF token (contact/csrf.py checks the Origin
+        and the signed ``started`` value instead); a cookie and token are still sent back
+        when the page sets them.
+        """
         connection = http.client.HTTPConnection(
             HOST, self.web_port, timeout=60, source_address=(self.client_address(n), 0)
         )
@@ -193,13 +108,17 @@ class Bench:
         if response.status != 200:
             raise RuntimeError(f"GET /consultation/ answered {response.status}")
         csrf_cookie = next(
-            re.match(r"csrftoken=([^;]+)", c).group(1)
-            for c in cookies
-            if c.startswith("csrftoken=")
+            (
+                re.match(r"csrftoken=([^;]+)", c).group(1)
+                for c in cookies
+                if c.startswith("csrftoken=")
+            ),
+            "",
         )
 
         def hidden(name):
-            return re.search(rf'name="{name}" value="([^"]*)"', html).group(1)
+            match = re.search(rf'name="{name}" value="([^"]*)"', html)
+            return match.group(1) if match else ""
 
         offices = re.findall(r'<option value="(\d+)"', html)
         return {
@@ -230,18 +149,16 @@ class Bench:
         connection = http.client.HTTPConnection(
             HOST, self.web_port, timeout=120, source_address=(self.client_address(n), 0)
         )
+        headers = {
+            "Content-Type": "application/x-www-form-urlencoded",
+            "Origin": f"http://{HOST}:{self.web_port}",  # as a browser sends it on a POST
+        }
+        if form["cookie"]:
+            headers["Cookie"] = f"csrftoken={form['cookie']}"
         barrier.wait(timeout=60)
         started = time.monotonic()
         try:
-            connection.request(
-                "POST",
-                "/consultation/",
-                body=body,
-                headers={
-                    "Content-Type": "application/x-www-form-urlencoded",
-                    "Cookie": f"csrftoken={form['cookie']}",
-                },
-            )
+            connection.request("POST", "/consultation/", body=body, headers=headers)
             response = connection.getresponse()
             response.read()
             return response.status, response.getheader("Location") or "", started
@@ -265,17 +182,29 @@ class Bench:
         return results, ended - first
 
     def run(self) -> int:
-        count = self.args.requests
-        print(f"Database: {self.database_url}")
-        self.manage("migrate", "--noinput")
-        self.manage("load_demo_content")
+        print(f"Database: {self.site.database_url}")
+        self.site.setup()
         first_pk = (self.db("show", 0)["max_pk"] or 0) + 1
-        self.start_gunicorn()
-        print(
-            f"gunicorn on {HOST}:{self.web_port} ({self.args.workers} workers x "
-            f"{self.args.threads} threads); SMTP refused on port {self.smtp_port}"
+        a = self.args
+        server = Gunicorn(
+            self.env,
+            self.web_port,
+            workers=a.workers,
+            threads=a.threads,
+            backlog=1024,
+            log=self.site.log,
         )
+        with server:
+            server.wait_until_ready("/consultation/")
+            print(
+                f"gunicorn on {HOST}:{self.web_port} ({a.workers} workers x "
+                f"{a.threads} threads); SMTP refused on port {self.smtp_port}"
+            )
+            return self.measure(first_pk)
 
+    def measure(self, first_pk: int) -> int:
+        """The burst, the two notification passes, the table and the targets."""
+        count = self.args.requests
         results, seconds = self.burst(count)
         statuses = Counter(status for status, _, _ in results)
         thanked = sum(
@@ -288,7 +217,7 @@ class Bench:
         spam = sum(1 for row in rows if row["status"] == "spam")
 
         # Mail server down: every row fails, none is lost.
-        down = self.manage("send_notifications").strip()
+        down = self.site.manage("send_notifications").strip()
         rows_after_failure = self.db("show", first_pk)["rows"]
         kept = sum(
             1
@@ -299,7 +228,7 @@ class Bench:
         # Mail server back on the same port; the retry time has come.
         with RecordingSMTPServer(port=self.smtp_port) as smtp:
             self.db("make-due", first_pk)
-            up = self.manage("send_notifications").strip()
+            up = self.site.manage("send_notifications").strip()
             per_request = smtp.notification_counts()
             confirmations = len(smtp.confirmations())
         final_rows = self.db("show", first_pk)["rows"]
@@ -347,7 +276,7 @@ class Bench:
         print()
         if missed:
             print("MISSED:", ", ".join(missed))
-            log = self.gunicorn_log.read_text()
+            log = self.site.log.read_text()
             tail = [line for line in log.splitlines() if "Error" in line][-5:]
             if tail:
                 print("Last errors in the gunicorn log:", *tail, sep="\n  ")
@@ -357,11 +286,9 @@ class Bench:
 
 
 def main() -> int:
-    bench = Bench(parse_args())
-    try:
-        return bench.run()
-    finally:
-        bench.stop()
+    args = parse_args()
+    with TempSite("consultation-burst-", keep=args.keep) as site:
+        return Bench(args, site).run()
 
 
 if __name__ == "__main__":

@@ -18,19 +18,13 @@ crashed (the server, or Lighthouse on a page).
 import argparse
 import json
 import os
-import shutil
-import signal
-import socket
 import subprocess
 import sys
-import tempfile
-import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
-BASE_DIR = Path(__file__).resolve().parent.parent
-HOST = "127.0.0.1"
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # bench/ is not a package
+from support import BASE_DIR, HOST, Gunicorn, TempSite, free_port  # noqa: E402
+
 LIGHTHOUSE = BASE_DIR / "node_modules" / ".bin" / "lighthouse"
 CHROME_PATH = os.environ.get("CHROME_PATH", "/usr/bin/chromium")
 CHROME_FLAGS = (
@@ -107,12 +101,6 @@ def wsgi_app():
     return application
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        return sock.getsockname()[1]
-
-
 def parse_args():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--only", action="append", choices=PAGES, help="audit only this page")
@@ -123,90 +111,20 @@ def parse_args():
 
 
 class Audit:
-    def __init__(self, args):
+    def __init__(self, args, site: TempSite):
         self.args = args
-        self.tmp = Path(tempfile.mkdtemp(prefix="lighthouse-audit-"))
+        self.site = site
+        self.tmp = site.tmp
         self.port = free_port()
         self.base_url = f"http://{HOST}:{self.port}"
-        self.env = {
-            **os.environ,
-            "DJANGO_SETTINGS_MODULE": "clinic_site.settings",
-            "DJANGO_DEBUG": "0",
-            "DJANGO_ALLOWED_HOSTS": f"{HOST},localhost",
-            "DATABASE_URL": f"sqlite:///{self.tmp / 'audit.sqlite3'}",
-            "DJANGO_MEDIA_ROOT": str(self.tmp / "media"),
-            "AUDIT_STATIC_ROOT": str(self.tmp / "static"),
-            "SITE_URL": self.base_url,
-            "DJANGO_LOG_LEVEL": "WARNING",
-        }
-        self.server = None
-        self.server_log = self.tmp / "gunicorn.log"
-
-    def manage(self, *args):
-        done = subprocess.run(
-            [sys.executable, str(BASE_DIR / "manage.py"), *args],
-            cwd=BASE_DIR,
-            env=self.env,
-            capture_output=True,
-            text=True,
-            timeout=600,
+        site.env.update(
+            {
+                "DJANGO_ALLOWED_HOSTS": f"{HOST},localhost",
+                "AUDIT_STATIC_ROOT": str(self.tmp / "static"),
+                "SITE_URL": self.base_url,
+            }
         )
-        if done.returncode != 0:
-            raise RuntimeError(f"manage.py {' '.join(args)} failed:\n{done.stderr[-3000:]}")
-
-    def start_server(self):
-        gunicorn = Path(sys.executable).parent / "gunicorn"
-        command = [
-            str(gunicorn if gunicorn.exists() else shutil.which("gunicorn") or "gunicorn"),
-            "--pythonpath",
-            f"{BASE_DIR},{BASE_DIR / 'bench'}",
-            "lighthouse_audit:wsgi_app()",
-            "--bind",
-            f"{HOST}:{self.port}",
-            "--workers",
-            "2",
-            "--threads",
-            "4",
-        ]
-        self.log_file = open(self.server_log, "w")  # noqa: SIM115 (closed in stop())
-        self.server = subprocess.Popen(
-            command,
-            cwd=BASE_DIR,
-            env=self.env,
-            stdout=self.log_file,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        deadline = time.monotonic() + 60
-        while True:
-            if self.server.poll() is not None:
-                raise RuntimeError(f"gunicorn exited:\n{self.server_log.read_text()[-3000:]}")
-            try:
-                with urllib.request.urlopen(self.base_url + "/", timeout=5) as response:
-                    if response.status == 200:
-                        return
-            except (OSError, urllib.error.URLError):
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError("gunicorn did not answer within 60 s")
-            time.sleep(0.2)
-
-    def stop(self):
-        if self.server is not None and self.server.poll() is None:
-            try:
-                os.killpg(self.server.pid, signal.SIGTERM)
-                self.server.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.server.pid, signal.SIGKILL)
-                self.server.wait(timeout=15)
-            except ProcessLookupError:
-                pass
-        if self.server is not None:
-            self.log_file.close()
-        if self.args.keep:
-            print(f"Kept {self.tmp} (database, gunicorn.log, Lighthouse reports)")
-        else:
-            shutil.rmtree(self.tmp, ignore_errors=True)
+        self.env = site.env
 
     def lighthouse(self, name: str, path: str) -> dict | None:
         """Lighthouse's JSON report for one page, or None when Lighthouse failed."""
@@ -246,12 +164,25 @@ class Audit:
                 print(f"{what} not found at {path}: run `npm ci` / `apt-get install chromium`.")
                 return 1
         pages = {name: PAGES[name] for name in self.args.only or PAGES}
-        self.manage("migrate", "--noinput")
-        self.manage("load_demo_content")
+        self.site.setup()
         subprocess.run(
             [sys.executable, __file__, "--collectstatic"], cwd=BASE_DIR, env=self.env, check=True
         )
-        self.start_server()
+        server = Gunicorn(
+            self.env,
+            self.port,
+            app="lighthouse_audit:wsgi_app()",
+            options=["--pythonpath", f"{BASE_DIR},{BASE_DIR / 'bench'}"],
+            workers=2,
+            threads=4,
+            log=self.site.log,
+        )
+        with server:
+            server.wait_until_ready("/", interval=0.2)
+            return self.audit_pages(pages)
+
+    def audit_pages(self, pages: dict) -> int:
+        """Lighthouse on each page; the scores, the audits not passed, the server's errors."""
         version = subprocess.run(
             [str(LIGHTHOUSE), "--version"], capture_output=True, text=True, check=False
         ).stdout.strip()
@@ -286,7 +217,7 @@ class Audit:
 
         self.print_table(rows)
         self.print_failures(failures, len(pages))
-        log_errors = [line for line in self.server_log.read_text().splitlines() if "Error" in line]
+        log_errors = [line for line in self.site.log.read_text().splitlines() if "Error" in line]
         if log_errors:
             print("\nErrors in the server log:", *log_errors[-5:], sep="\n  ")
         if crashed:
@@ -322,11 +253,15 @@ def main() -> int:
         sys.path.insert(0, str(BASE_DIR))
         collectstatic()
         return 0
-    audit = Audit(parse_args())
-    try:
-        return audit.run()
-    finally:
-        audit.stop()
+    args = parse_args()
+    with TempSite(
+        "lighthouse-audit-",
+        keep=args.keep,
+        kept_note=" (database, gunicorn.log, Lighthouse reports)",
+        sqlite_name="audit.sqlite3",
+        use_database_url=False,  # always a database of its own
+    ) as site:
+        return Audit(args, site).run()
 
 
 if __name__ == "__main__":

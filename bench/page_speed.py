@@ -21,23 +21,25 @@ is missing), so ``make bench`` runs every bench.
 """
 
 import argparse
-import http.client
 import json
-import os
 import re
 import secrets
 import shutil
-import signal
-import socket
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
-BASE_DIR = Path(__file__).resolve().parent.parent
-HOST = "127.0.0.1"  # the load generator only ever targets this address
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # bench/ is not a package
+from support import (  # noqa: E402
+    BASE_DIR,
+    HOST,  # the load generator only ever targets this address
+    Gunicorn,
+    TempSite,
+    free_port,
+    get,
+)
 
 BARE = ("bare", "/bench/bare/")
 PAGES = [
@@ -138,12 +140,6 @@ def parse_args():
     return parser.parse_args()
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        return sock.getsockname()[1]
-
-
 def to_ms(value: str) -> float:
     number, unit = re.fullmatch(r"([\d.]+)(us|ms|s|m|h)", value).groups()
     factor = {"us": 0.001, "ms": 1, "s": 1000, "m": 60_000, "h": 3_600_000}[unit]
@@ -189,46 +185,23 @@ def combine(rounds: list[dict]) -> dict:
 
 
 class Bench:
-    def __init__(self, args):
+    def __init__(self, args, site: TempSite):
         self.args = args
-        self.tmp = Path(tempfile.mkdtemp(prefix="page-speed-"))
-        self.database_url = (
-            os.environ.get("DATABASE_URL") or f"sqlite:///{self.tmp / 'bench.sqlite3'}"
-        )
+        self.site = site
         self.port = free_port()
-        self.env = {
-            **os.environ,
-            "DJANGO_SETTINGS_MODULE": "clinic_site.settings",
-            "DJANGO_DEBUG": "0",
-            "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
-            "DJANGO_ALLOWED_HOSTS": HOST,
-            "DJANGO_ROOT_URLCONF": "bench.bench_urls",
-            "DJANGO_STATIC_MANIFEST": "1",
-            "DJANGO_MEDIA_ROOT": str(self.tmp / "media"),
-            "DATABASE_URL": self.database_url,
-            "SITE_URL": f"http://{HOST}:{self.port}",
-            "DJANGO_LOG_LEVEL": "WARNING",
-        }
+        site.env.update(
+            {
+                "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
+                "DJANGO_ROOT_URLCONF": "bench.bench_urls",
+                "DJANGO_STATIC_MANIFEST": "1",
+                "SITE_URL": f"http://{HOST}:{self.port}",
+            }
+        )
+        self.env = site.env
         self.static_root = BASE_DIR / "staticfiles"
         self.created_static_root = not self.static_root.exists()
-        self.gunicorn = None
-        self.log_file = None
-        self.gunicorn_log = self.tmp / "gunicorn.log"
 
     # Helpers -----------------------------------------------------------------------
-
-    def manage(self, *args, env=None) -> str:
-        done = subprocess.run(
-            [sys.executable, str(BASE_DIR / "manage.py"), *args],
-            cwd=BASE_DIR,
-            env=env or self.env,
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
-        if done.returncode != 0:
-            raise RuntimeError(f"manage.py {' '.join(args)} failed:\n{done.stderr[-3000:]}")
-        return done.stdout
 
     def count_queries(self, env: dict, urls: list[str]) -> dict:
         done = subprocess.run(
@@ -244,87 +217,18 @@ class Bench:
         return json.loads(done.stdout.strip().splitlines()[-1])
 
     def get(self, url: str) -> tuple[int, str, int]:
-        connection = http.client.HTTPConnection(HOST, self.port, timeout=30)
-        try:
-            connection.request("GET", url)
-            response = connection.getresponse()
-            body = response.read()
-            return response.status, response.getheader("X-Page-Cache") or "", len(body)
-        finally:
-            connection.close()
+        response, body = get(self.port, url, timeout=30)
+        return response.status, response.getheader("X-Page-Cache") or "", len(body)
 
-    def start_gunicorn(self, env: dict):
-        gunicorn = Path(sys.executable).parent / "gunicorn"
-        if not gunicorn.exists():
-            gunicorn = shutil.which("gunicorn")
-        command = [
-            str(gunicorn),
-            "clinic_site.wsgi",
-            "-w",
-            str(self.args.workers),
-            "-b",
-            f"{HOST}:{self.port}",
-            "--backlog",
-            "1024",
-        ]
-        self.log_file = open(self.gunicorn_log, "a")  # noqa: SIM115 (closed in stop_gunicorn)
-        self.gunicorn = subprocess.Popen(
-            command,
-            cwd=BASE_DIR,
-            env=env,
-            stdout=self.log_file,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        deadline = time.monotonic() + 60
-        while True:
-            if self.gunicorn.poll() is not None:
-                raise RuntimeError(f"gunicorn exited:\n{self.gunicorn_log.read_text()[-3000:]}")
-            try:
-                if self.get(BARE[1])[0] == 200 and len(self.workers()) == self.args.workers:
-                    return
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError("gunicorn did not answer within 60 s")
-            time.sleep(0.1)
-
-    def stop_gunicorn(self):
-        if self.gunicorn is not None and self.gunicorn.poll() is None:
-            try:
-                os.killpg(self.gunicorn.pid, signal.SIGTERM)
-                self.gunicorn.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.gunicorn.pid, signal.SIGKILL)
-                self.gunicorn.wait(timeout=15)
-            except ProcessLookupError:
-                pass
-        self.gunicorn = None
-        if self.log_file is not None:
-            self.log_file.close()
-            self.log_file = None
-
-    def cleanup(self):
-        self.stop_gunicorn()
+    def remove_static_root(self):
         if self.created_static_root:
             # Leave the checkout as it was: a stale manifest would switch other runs with
             # DEBUG off to hashed names for files it does not know.
             shutil.rmtree(self.static_root, ignore_errors=True)
-        if self.args.keep:
-            print(f"Kept {self.tmp}")
-        else:
-            shutil.rmtree(self.tmp, ignore_errors=True)
 
-    def workers(self) -> list[int]:
-        master = self.gunicorn.pid
-        children = []
-        for task in Path(f"/proc/{master}/task").glob("*/children"):
-            children += [int(pid) for pid in task.read_text().split()]
-        return sorted(children)
-
-    def worker_rss_mb(self) -> dict[int, float]:
+    def worker_rss_mb(self, server: Gunicorn) -> dict[int, float]:
         rss = {}
-        for pid in self.workers():
+        for pid in server.worker_pids():
             try:
                 status = Path(f"/proc/{pid}/status").read_text()
             except FileNotFoundError:
@@ -363,8 +267,11 @@ class Bench:
         The load comes in rounds, each page in turn, so that whatever else the machine is
         doing weighs on every page alike.
         """
-        self.start_gunicorn(env)
-        try:
+        server = Gunicorn(
+            env, self.port, workers=self.args.workers, backlog=1024, log=self.site.log
+        )
+        with server:
+            server.wait_until_ready(BARE[1], all_workers=True)
             broken, rounds = {}, {page: [] for page, _ in pages}
             for page, url in pages:
                 statuses = self.warm(url)
@@ -387,9 +294,7 @@ class Bench:
                 results[page] = result
                 note = broken.get(page) or f"{result['rps']:.0f} req/s"
                 print(f"  {name:<8} {page:<8} {note}", flush=True)
-            return results, self.worker_rss_mb()
-        finally:
-            self.stop_gunicorn()
+            return results, self.worker_rss_mb(server)
 
     def prepare(self) -> tuple[dict, dict]:
         """Database, demo content, static files; the queries per page, in both modes."""
@@ -411,8 +316,7 @@ class Bench:
         )
         try:
             no_manifest = {**self.env, "DJANGO_STATIC_MANIFEST": "0"}
-            self.manage("migrate", "--noinput", env=no_manifest)
-            self.manage("load_demo_content", env=no_manifest)
+            self.site.setup(env=no_manifest, timeout=300)
             urls = [BARE[1], *(url for _, url in PAGES)]
             cached = self.count_queries(no_manifest, urls)
             uncached = self.count_queries({**no_manifest, "PAGE_CACHE_SECONDS": "0"}, urls)
@@ -428,7 +332,7 @@ class Bench:
     def run(self) -> int:
         started = time.monotonic()
         a = self.args
-        print(f"Database: {self.database_url}")
+        print(f"Database: {self.site.database_url}")
         queries_cached, queries_uncached = self.prepare()
         print(f"Set up in {time.monotonic() - started:.0f} s")
         print(
@@ -583,11 +487,12 @@ def main() -> int:
     if shutil.which("wrk") is None:
         print("wrk is needed: apt-get install -y wrk", file=sys.stderr)
         return 2
-    bench = Bench(args)
-    try:
-        return bench.run()
-    finally:
-        bench.cleanup()
+    with TempSite("page-speed-", keep=args.keep) as site:
+        bench = Bench(args, site)
+        try:
+            return bench.run()
+        finally:
+            bench.remove_static_root()
 
 
 if __name__ == "__main__":
