@@ -6,7 +6,7 @@ PORT ?= 8000
 export PORT
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint format install bench audit clean
+.PHONY: run test test-services lint format install bench audit clean
 
 $(PY):
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is needed ($(PYTHON) not found)."; exit 1; }
@@ -39,9 +39,26 @@ $(NPM_STAMP): package.json package-lock.json
 	  echo "npm not found: browser tests will be skipped (install Node.js 20 and npm)."; \
 	fi
 
+# The whole suite on SQLite with the local-memory cache; then, when TEST_DATABASE_URL
+# (PostgreSQL) and REDIS_URL are both set, the same suite again against them (`make
+# test-services` runs that pass alone). pytest-django creates and drops the test database
+# test_<name> itself. Every test flushes the Redis database it uses, so REDIS_URL must name
+# a dedicated one (e.g. redis://127.0.0.1:6379/15; the tests refuse database 0), and the
+# pass's keys get their own prefix. Both passes include the browser tests (each pass takes
+# about 3 minutes).
 test: $(STAMP) $(NPM_STAMP)
 	$(PY) manage.py makemigrations --check --dry-run
-	$(PY) -m pytest
+	env -u DATABASE_URL -u REDIS_URL $(PY) -m pytest
+	@if [ -n "$$TEST_DATABASE_URL" ] && [ -n "$$REDIS_URL" ]; then \
+	  $(MAKE) --no-print-directory test-services; \
+	else \
+	  echo "PostgreSQL/Redis pass skipped: set TEST_DATABASE_URL and REDIS_URL to run it."; \
+	fi
+
+test-services: $(STAMP) $(NPM_STAMP)
+	@[ -n "$$TEST_DATABASE_URL" ] && [ -n "$$REDIS_URL" ] || \
+	  { echo "Set TEST_DATABASE_URL (postgres://...) and REDIS_URL (redis://.../15)."; exit 1; }
+	DATABASE_URL="$$TEST_DATABASE_URL" CACHE_KEY_PREFIX=clinic-test $(PY) -m pytest
 
 lint: $(STAMP)
 	$(PY) -m ruff check .

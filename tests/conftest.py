@@ -1,17 +1,96 @@
-"""Test-only settings overrides live here, not in a second settings tree."""
+"""Test-only settings overrides live here, not in a second settings tree.
+
+``make test`` runs the suite twice: on SQLite with the local-memory cache, then, when
+``TEST_DATABASE_URL`` and ``REDIS_URL`` are set, on PostgreSQL and Redis (the same
+settings, with ``DATABASE_URL=$TEST_DATABASE_URL``). pytest-django creates and drops the
+test database (``test_<name>``) itself. Every test clears the cache, which on Redis
+flushes the whole Redis database: the tests refuse Redis database 0, so that they can only
+be pointed at a dedicated one (``redis://127.0.0.1:6379/15``).
+"""
+
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from django.conf import settings as django_settings
 from django.core.cache import cache
+from django.db import connection
+
+REDIS_BACKEND = "django.core.cache.backends.redis.RedisCache"
+LOCMEM_BACKEND = "django.core.cache.backends.locmem.LocMemCache"
+
+
+def on_postgresql() -> bool:
+    return connection.vendor == "postgresql"
+
+
+def on_redis() -> bool:
+    return django_settings.CACHES["default"]["BACKEND"] == REDIS_BACKEND
+
+
+def _redis_db(url: str) -> int:
+    """The database number in a redis:// (or unix://) URL, as redis-py reads it."""
+    parts = urlsplit(url)
+    query = parse_qs(parts.query)
+    if "db" in query:
+        return int(query["db"][0])
+    if parts.scheme in ("redis", "rediss") and parts.path.strip("/"):
+        return int(parts.path.strip("/"))
+    return 0
+
+
+def _without_password(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.password:
+        parts = parts._replace(netloc=parts.netloc.replace(f":{parts.password}@", ":***@"))
+    return parts.geturl()
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers",
+        "locmem_cache: runs with the local-memory cache on every pass (the test moves the "
+        "clock with time_machine and expects cache entries to expire by it; Redis expires "
+        "them by its own clock)",
+    )
+    if on_redis():
+        location = django_settings.CACHES["default"]["LOCATION"]
+        if _redis_db(location) == 0:
+            pytest.exit(
+                f"REDIS_URL={_without_password(location)}: the tests flush the Redis database "
+                "they use; point REDIS_URL at a dedicated one, e.g. redis://127.0.0.1:6379/15",
+                returncode=4,
+            )
+
+
+def pytest_report_header(config):
+    db = django_settings.DATABASES["default"]
+    if db["ENGINE"].endswith("sqlite3"):
+        database = "SQLite (in-memory test database)"
+    else:
+        where = f"{db.get('HOST') or 'localhost'}:{db.get('PORT') or 'default port'}"
+        test_name = (db.get("TEST") or {}).get("NAME") or f"test_{db['NAME']}"
+        database = f"{connection.vendor} (test database {test_name} on {where})"
+    caches = django_settings.CACHES["default"]
+    if caches["BACKEND"] == REDIS_BACKEND:
+        cache_line = (
+            f"Redis {_without_password(caches['LOCATION'])}, "
+            f"key prefix {caches.get('KEY_PREFIX', '')!r}"
+        )
+    else:
+        cache_line = caches["BACKEND"].rsplit(".", 1)[-1]
+    return [f"database: {database}", f"cache: {cache_line}"]
 
 
 @pytest.fixture(autouse=True)
-def _isolated(settings, tmp_path):
+def _isolated(request, settings, tmp_path):
     """Uploaded pictures go to a temporary folder; every test starts with an empty cache."""
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.STORAGES = {
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
+    if request.node.get_closest_marker("locmem_cache") and on_redis():
+        settings.CACHES = {"default": {"BACKEND": LOCMEM_BACKEND}}
     cache.clear()
     yield
     cache.clear()

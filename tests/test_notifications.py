@@ -560,6 +560,8 @@ def test_request_without_recipients_is_kept_and_retried(clinic, bloomfield, smtp
     assert smtp_server.staff_notifications()[0].rcpt_tos == [FRONT_DESK]
 
 
+# run_forever() closes an unusable connection between passes: commit, don't nest.
+@pytest.mark.django_db(transaction=True)
 def test_run_forever_sends_pending_mail_then_stops_when_told(setup, smtp_server):
     rows = [submit(office="").row, submit(office=str(setup["bloomfield"].pk), email="").row]
     passes = []

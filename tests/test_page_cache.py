@@ -121,6 +121,7 @@ def test_conditional_get_answers_304(client):
     assert again.content == b""
 
 
+@pytest.mark.locmem_cache  # moves the clock; Redis would expire entries by its own
 def test_open_now_line_is_not_served_stale_from_cache(client):
     office = OfficeFactory()
     OpeningHoursFactory(office=office, weekday=2, opens="09:00", closes="17:00")
@@ -135,6 +136,7 @@ def test_open_now_line_is_not_served_stale_from_cache(client):
         assert "Closed now" in response.content.decode()
 
 
+@pytest.mark.locmem_cache  # moves the clock; Redis would expire entries by its own
 def test_offer_ending_today_leaves_cached_pages_at_midnight(client):
     PromotionFactory(title="Ends tonight", show_as_banner=True, ends_on=datetime.date(2026, 11, 18))
     with time_machine.travel(datetime.datetime(2026, 11, 19, 4, 58, tzinfo=UTC), tick=False):
@@ -145,6 +147,7 @@ def test_offer_ending_today_leaves_cached_pages_at_midnight(client):
         assert 'class="promo-banner' not in client.get("/articles/").content.decode()
 
 
+@pytest.mark.locmem_cache  # moves the clock; Redis would expire entries by its own
 def test_scheduled_article_appears_on_time_despite_cache(client):
     when = timezone.now() + datetime.timedelta(minutes=2)  # sooner than PAGE_CACHE_SECONDS
     ArticleFactory(title="Scheduled piece", published_at=when)

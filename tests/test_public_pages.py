@@ -180,6 +180,7 @@ def test_office_detail_shows_address_phone_directions_hours_and_closures(client,
     assert "Open now" in html or "Closed now" in html or "Closed today" in html
 
 
+@pytest.mark.locmem_cache  # moves the clock; Redis would expire entries by its own
 def test_office_open_now_line_follows_the_clinic_clock(client):
 
     ClinicSettingsFactory(time_zone="America/New_York")
@@ -204,6 +205,7 @@ def test_inactive_office_is_404_for_visitors(client, clinic):
     assert office.name not in client.get("/offices/").content.decode()
 
 
+@pytest.mark.locmem_cache  # moves the clock; Redis would expire entries by its own
 def test_banner_shows_active_promotions_and_vanishes_when_expired(client, clinic):
 
     today = timezone.localdate()
