@@ -6,7 +6,7 @@ PORT ?= 8000
 export PORT
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-services lint format install bench audit clean
+.PHONY: run serve test test-services lint format install bench audit clean
 
 $(PY):
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is needed ($(PYTHON) not found)."; exit 1; }
@@ -27,6 +27,16 @@ run: $(STAMP)
 	{ $(PY) manage.py send_notifications --loop & worker=$$!; \
 	  trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	  $(PY) manage.py runserver 127.0.0.1:$(PORT); }
+
+# The way production runs the app (DEBUG off): migrate, collect the static files (hashed
+# names, gzip and brotli copies), then gunicorn with clinic_site/gunicorn.conf.py on
+# 127.0.0.1:$(PORT) (WEB_CONCURRENCY workers, default 2). No notification worker: run
+# `manage.py send_notifications --loop` beside it (docs/deploy.md).
+serve: $(STAMP)
+	@export DJANGO_STATIC_MANIFEST=1; \
+	$(PY) manage.py migrate --noinput && \
+	$(PY) manage.py collectstatic --noinput --verbosity 0 && \
+	exec $(VENV)/bin/gunicorn -c clinic_site/gunicorn.conf.py
 
 # Node packages for the browser tests (axe-core) and `make audit` (Lighthouse), as locked.
 # Without npm the browser tests are skipped (they say what to install).

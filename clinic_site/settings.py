@@ -7,8 +7,10 @@ the variables listed in ../shared/DESIGN.md (and the README).
 import contextlib
 import secrets
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -29,9 +31,58 @@ def _local_secret_key() -> str:
         return key
 
 
-SECRET_KEY = env("DJANGO_SECRET_KEY", default=None) or _local_secret_key()
+_SECRET_KEY_FROM_ENV = env("DJANGO_SECRET_KEY", default="")
+SECRET_KEY = _SECRET_KEY_FROM_ENV or _local_secret_key()
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 SITE_URL = env("SITE_URL", default=f"http://127.0.0.1:{env('PORT', default='8000')}").rstrip("/")
+
+# Security. The HTTPS settings follow SITE_URL's scheme: https in production, plain http
+# for `make run`, `make serve` and the tests (which run with DEBUG off on http).
+_SITE = urlsplit(SITE_URL)
+SITE_IS_HTTPS = _SITE.scheme == "https"
+if SITE_IS_HTTPS and not DEBUG and not _SECRET_KEY_FROM_ENV:
+    raise ImproperlyConfigured(
+        f"DJANGO_SECRET_KEY is not set, but SITE_URL is {SITE_URL} and DJANGO_DEBUG is off: "
+        "this looks like production, and the generated local key (.local_secret_key) must "
+        "never sign production sessions. Set DJANGO_SECRET_KEY to 50 or more random "
+        "characters (docs/deploy.md, 'Production settings')."
+    )
+# Behind a reverse proxy that terminates TLS (nginx), Django only knows a request came over
+# HTTPS from the proxy's X-Forwarded-Proto header. Trust it only when the app is reachable
+# through that proxy alone (bound to loopback, or firewalled): a client that could reach
+# the app directly could claim HTTPS with it.
+if env.bool("DJANGO_TRUST_PROXY_HEADERS", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=SITE_IS_HTTPS)
+# Load balancers and monitors may probe the app directly over plain HTTP.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SECURE_HSTS_SECONDS = 31536000 if SITE_IS_HTTPS else 0  # a year
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("DJANGO_HSTS_INCLUDE_SUBDOMAINS", True)
+SECURE_HSTS_PRELOAD = env.bool("DJANGO_HSTS_PRELOAD", True)
+SESSION_COOKIE_SECURE = SITE_IS_HTTPS
+CSRF_COOKIE_SECURE = SITE_IS_HTTPS
+SESSION_COOKIE_HTTPONLY = True
+CSRF_COOKIE_HTTPONLY = True  # no script of ours (or the admin's) reads the CSRF cookie
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+CSRF_TRUSTED_ORIGINS = [f"{_SITE.scheme}://{_SITE.netloc}"] + env.list(
+    "DJANGO_CSRF_TRUSTED_ORIGINS", default=[]
+)
+SECURE_CONTENT_TYPE_NOSNIFF = True
+X_FRAME_OPTIONS = "DENY"
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+# Turning one of these off is a deliberate choice (documented in docs/deploy.md): then
+# `check --deploy` does not warn about it.
+SILENCED_SYSTEM_CHECKS = [
+    check
+    for check, chosen_off in [
+        ("security.W005", not SECURE_HSTS_INCLUDE_SUBDOMAINS),
+        ("security.W021", not SECURE_HSTS_PRELOAD),
+        ("security.W008", SITE_IS_HTTPS and not SECURE_SSL_REDIRECT),
+    ]
+    if chosen_off
+]
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -114,6 +165,11 @@ if REDIS_URL:
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": env("CACHE_KEY_PREFIX", default="clinic"),
+            # A Redis that hangs must fail fast (health checks, pages), not hold a worker.
+            "OPTIONS": {
+                "socket_connect_timeout": env.float("REDIS_CONNECT_TIMEOUT", 2.0),
+                "socket_timeout": env.float("REDIS_TIMEOUT", 2.0),
+            },
         }
     }
 else:
@@ -179,12 +235,33 @@ EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", 10)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="clinic-site@localhost")
 SERVER_EMAIL = env("SERVER_EMAIL", default=DEFAULT_FROM_EMAIL)
 
+# Logs go to stdout, one line per event ("time level logger message"; a traceback is
+# folded into its line), for systemd's journal or any log collector. Nothing a patient
+# typed is logged: the app logs request numbers, never form data; Django logs SQL (with
+# its parameters) only when DEBUG is on, which production never is.
+LOG_LEVEL = env("DJANGO_LOG_LEVEL", default="INFO")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"line": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "line"}},
-    "root": {"handlers": ["console"], "level": env("DJANGO_LOG_LEVEL", default="INFO")},
+    "formatters": {
+        "line": {
+            "()": "clinic_site.logformat.OneLineFormatter",
+            "format": "%(asctime)s %(levelname)s %(name)s %(message)s",
+        }
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "line",
+            "stream": "ext://sys.stdout",
+        }
+    },
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {
+        # Replaces Django's default handlers (console only under DEBUG, mail to ADMINS
+        # otherwise): Django's own events reach the root's one-line stdout handler.
+        "django": {"handlers": [], "level": LOG_LEVEL, "propagate": True},
+    },
 }
 
 # Consultation requests are deleted after this many days (spam sooner) by

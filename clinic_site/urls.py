@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.contrib.sitemaps.views import sitemap
 from django.urls import include, path
 
+from clinic_site.health import healthz
 from pages.sitemaps import SITEMAPS
 from pages.views_seo import FaviconView, robots_txt
 
@@ -16,6 +17,7 @@ urlpatterns = [
     path("sitemap.xml", sitemap, {"sitemaps": SITEMAPS}, name="sitemap"),
     path("robots.txt", robots_txt, name="robots_txt"),
     path("favicon.ico", FaviconView.as_view(), name="favicon"),
+    path("healthz", healthz, name="healthz"),
     path("", include("contact.urls")),
     path("", include("pages.urls")),
 ]

@@ -1,3 +1,5 @@
+import contextlib
+
 from django.utils import timezone
 
 from .models import ClinicSettings
@@ -10,7 +12,10 @@ class ClinicTimezoneMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        timezone.activate(ClinicSettings.load().tzinfo)
+        # With the database or cache down, keep the server's zone (settings.TIME_ZONE) and
+        # let the view report the outage (/healthz answers 503, a page its error page).
+        with contextlib.suppress(Exception):
+            timezone.activate(ClinicSettings.load().tzinfo)
         try:
             return self.get_response(request)
         finally:

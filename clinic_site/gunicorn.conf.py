@@ -1,0 +1,68 @@
+"""gunicorn's settings, the way production runs the app (`make serve`, docs/deploy.md).
+
+    gunicorn -c clinic_site/gunicorn.conf.py
+
+Read from the environment:
+
+- ``WEB_CONCURRENCY`` or ``GUNICORN_WORKERS``: worker processes (2).
+- ``PORT`` (8000) and ``GUNICORN_HOST`` (127.0.0.1; ``0.0.0.0`` to listen on every
+  interface), or ``GUNICORN_BIND`` for the whole address (``unix:/run/clinic.sock``).
+- ``GUNICORN_TIMEOUT`` (30 s: a worker silent this long is restarted),
+  ``GUNICORN_GRACEFUL_TIMEOUT`` (30 s to finish requests on restart or stop).
+- ``GUNICORN_MAX_REQUESTS`` (1000, with up to 10% jitter): workers are recycled.
+- ``FORWARDED_ALLOW_IPS`` (127.0.0.1,::1): the proxies whose X-Forwarded-* headers are
+  believed (for the scheme; Django's SECURE_PROXY_SSL_HEADER is DJANGO_TRUST_PROXY_HEADERS).
+
+Logs go to stdout, one line per event, like the app's (clinic_site/logformat.py). The
+access log has the path without its query string (``%(U)s``, never ``%(r)s``) and no
+Referer (whose query string could carry what a visitor typed).
+"""
+
+import os
+
+
+def _int(name: str, default: int) -> int:
+    value = os.environ.get(name, "").strip()
+    return int(value) if value else default
+
+
+wsgi_app = "clinic_site.wsgi:application"
+chdir = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+_host = os.environ.get("GUNICORN_HOST", "127.0.0.1")
+bind = [os.environ.get("GUNICORN_BIND") or f"{_host}:{_int('PORT', 8000)}"]
+workers = _int("WEB_CONCURRENCY", _int("GUNICORN_WORKERS", 2))
+timeout = _int("GUNICORN_TIMEOUT", 30)
+graceful_timeout = _int("GUNICORN_GRACEFUL_TIMEOUT", 30)
+keepalive = _int("GUNICORN_KEEPALIVE", 5)
+max_requests = _int("GUNICORN_MAX_REQUESTS", 1000)
+max_requests_jitter = _int("GUNICORN_MAX_REQUESTS_JITTER", max(max_requests // 10, 0))
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
+
+accesslog = "-"
+errorlog = "-"
+loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
+# Client, request line without the query string, status, bytes, duration, user agent.
+access_log_format = '%(h)s "%(m)s %(U)s %(H)s" %(s)s %(B)s %(M)sms "%(a)s"'
+logconfig_dict = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {
+        "line": {
+            "()": "clinic_site.logformat.OneLineFormatter",
+            "format": "%(asctime)s %(levelname)s %(name)s %(message)s",
+        }
+    },
+    "handlers": {
+        "stdout": {
+            "class": "logging.StreamHandler",
+            "formatter": "line",
+            "stream": "ext://sys.stdout",
+        }
+    },
+    "root": {"level": "INFO", "handlers": ["stdout"]},
+    "loggers": {
+        "gunicorn.error": {"level": loglevel.upper(), "handlers": ["stdout"], "propagate": False},
+        "gunicorn.access": {"level": "INFO", "handlers": ["stdout"], "propagate": False},
+    },
+}
