@@ -19,6 +19,13 @@ Referer (whose query string could carry what a visitor typed).
 """
 
 import os
+import sys
+from pathlib import Path
+
+# gunicorn reads this file before the project is importable: put the project on the path.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from clinic_site.logformat import LINE_FORMATTER, STDOUT_HANDLER  # noqa: E402
 
 
 def _int(name: str, default: int) -> int:
@@ -47,19 +54,8 @@ access_log_format = '%(h)s "%(m)s %(U)s %(H)s" %(s)s %(B)s %(M)sms "%(a)s"'
 logconfig_dict = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {
-        "line": {
-            "()": "clinic_site.logformat.OneLineFormatter",
-            "format": "%(asctime)s %(levelname)s %(name)s %(message)s",
-        }
-    },
-    "handlers": {
-        "stdout": {
-            "class": "logging.StreamHandler",
-            "formatter": "line",
-            "stream": "ext://sys.stdout",
-        }
-    },
+    "formatters": {"line": LINE_FORMATTER},
+    "handlers": {"stdout": STDOUT_HANDLER},
     "root": {"level": "INFO", "handlers": ["stdout"]},
     "loggers": {
         "gunicorn.error": {"level": loglevel.upper(), "handlers": ["stdout"], "propagate": False},

@@ -19,3 +19,15 @@ class OneLineFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         return super().format(record).replace("\r", "\\r").replace("\n", "\\n")
+
+
+# The pieces both logging configurations use (dictConfig form).
+LINE_FORMATTER = {
+    "()": "clinic_site.logformat.OneLineFormatter",
+    "format": "%(asctime)s %(levelname)s %(name)s %(message)s",
+}
+STDOUT_HANDLER = {
+    "class": "logging.StreamHandler",
+    "formatter": "line",
+    "stream": "ext://sys.stdout",
+}
