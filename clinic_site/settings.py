@@ -6,6 +6,7 @@ the variables listed in ../shared/DESIGN.md (and the README).
 
 import contextlib
 import secrets
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -53,7 +54,10 @@ if SITE_IS_HTTPS and not DEBUG and not _SECRET_KEY_FROM_ENV:
 # HTTPS from the proxy's X-Forwarded-Proto header. Trust it only when the app is reachable
 # through that proxy alone (bound to loopback, or firewalled): a client that could reach
 # the app directly could claim HTTPS with it.
-if env.bool("DJANGO_TRUST_PROXY_HEADERS", False):
+# The same switch makes the admin's login lockout (django-axes, below) take the client's
+# address from the X-Forwarded-For entry nginx appended, instead of REMOTE_ADDR.
+TRUST_PROXY_HEADERS = env.bool("DJANGO_TRUST_PROXY_HEADERS", False)
+if TRUST_PROXY_HEADERS:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=SITE_IS_HTTPS)
 # Load balancers and monitors may probe the app directly over plain HTTP.
@@ -101,6 +105,7 @@ INSTALLED_APPS = [
     "django_prose_editor",
     "pages",
     "contact",
+    "axes",
 ]
 
 MIDDLEWARE = [
@@ -115,6 +120,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "pages.middleware.ClinicTimezoneMiddleware",
     "pages.cache.AnonymousPageCacheMiddleware",
+    # Last, as django-axes requires: turns a locked-out login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 # Anonymous pages are cached at most this long (and less when their content says so:
@@ -187,6 +194,44 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
+# Admin login. The admin lives at ADMIN_URL ("admin/" unless set; e.g. "staff-7f3k/" keeps
+# bots that try /admin/ away from the login form).
+ADMIN_URL = env("ADMIN_URL", default="admin/").strip().strip("/") + "/"
+if ADMIN_URL == "/":
+    raise ImproperlyConfigured("ADMIN_URL must not be empty (the default is admin/).")
+
+# django-axes locks a username out from one address after AXES_FAILURE_LIMIT failed logins
+# in a row, for AXES_COOLOFF_MINUTES; the same username from another address, and other
+# usernames from that one, can still log in. The attempts are kept in the database.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # first: refuses a locked-out login
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", 60))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]  # the pair, not either one alone
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "axes/lockout.html"
+AXES_CLIENT_IP_CALLABLE = "clinic_site.settings.client_ip_address"
+
+
+def client_ip_address(request):
+    """The login's client address, for django-axes.
+
+    REMOTE_ADDR, unless TRUST_PROXY_HEADERS (DJANGO_TRUST_PROXY_HEADERS=1: the app is reached
+    only through nginx): then the right-most X-Forwarded-For entry, the one nginx appended
+    (``$proxy_add_x_forwarded_for``). Entries to its left came from the client and may be
+    anything, so they are never used.
+    """
+    from django.conf import settings
+
+    if settings.TRUST_PROXY_HEADERS:
+        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")
+        if forwarded[-1].strip():
+            return forwarded[-1].strip()
+    return request.META.get("REMOTE_ADDR")
+
+
 LANGUAGE_CODE = "en-us"
 # The server's zone; pages show opening hours in the clinic's own zone (ClinicSettings).
 TIME_ZONE = env("DJANGO_TIME_ZONE", default="America/New_York")
@@ -252,6 +297,9 @@ LOGGING = {
         # Replaces Django's default handlers (console only under DEBUG, mail to ADMINS
         # otherwise): Django's own events reach the root's one-line stdout handler.
         "django": {"handlers": [], "level": LOG_LEVEL, "propagate": True},
+        # django-axes announces itself at every start (each manage.py command included):
+        # keep stdout for what commands print. Its login failures and lockouts still log.
+        "axes.apps": {"level": "WARNING"},
     },
 }
 

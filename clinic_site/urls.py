@@ -13,7 +13,7 @@ admin.site.site_title = "Clinic website admin"
 admin.site.index_title = "Manage the website"
 
 urlpatterns = [
-    path("admin/", admin.site.urls),
+    path(settings.ADMIN_URL, admin.site.urls),
     path("sitemap.xml", sitemap, {"sitemaps": SITEMAPS}, name="sitemap"),
     path("robots.txt", robots_txt, name="robots_txt"),
     path("favicon.ico", FaviconView.as_view(), name="favicon"),

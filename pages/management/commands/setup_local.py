@@ -5,6 +5,7 @@ import secrets
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management import BaseCommand, call_command
+from django.urls import reverse
 
 from pages.models import Article, ClinicSettings, Office, Promotion
 
@@ -25,7 +26,7 @@ class Command(BaseCommand):
         if not settings.DEBUG:
             return
         User = get_user_model()
-        admin_url = f"{settings.SITE_URL}/admin/"
+        admin_url = settings.SITE_URL + reverse("admin:index")
         if User.objects.filter(is_superuser=True).exists():
             self.stdout.write(
                 f"Admin: {admin_url} (the password was printed on the first run; "

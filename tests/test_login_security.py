@@ -1,0 +1,159 @@
+"""Admin login hardening: django-axes lockout, the client address it counts by, ADMIN_URL,
+and the password validators."""
+
+import importlib
+
+import pytest
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.urls import clear_url_caches, reverse
+from django.utils import timezone
+
+pytestmark = pytest.mark.django_db
+
+PASSWORD = "correct-horse-battery"
+LOCKED_TEXT = "Login locked for now"
+IP_A = "10.0.0.1"
+IP_B = "10.0.0.2"
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hasher(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def frontdesk():
+    return get_user_model().objects.create_user("frontdesk", password=PASSWORD, is_staff=True)
+
+
+def login(client, password, ip=IP_A, **headers):
+    """POST the admin login form from REMOTE_ADDR ``ip``; extra headers as ``headers``."""
+    return client.post(
+        reverse("admin:login"),
+        {"username": "frontdesk", "password": password},
+        REMOTE_ADDR=ip,
+        headers=headers,
+    )
+
+
+def logged_in(response):
+    return response.status_code == 302 and response.wsgi_request.user.is_authenticated
+
+
+def fail(client, times, **kwargs):
+    """``times`` wrong passwords; the fifth in a row already answers with the lockout page."""
+    for n in range(1, times + 1):
+        response = login(client, "wrong-password", **kwargs)
+        if n < settings.AXES_FAILURE_LIMIT:
+            assert response.status_code == 200  # the login form again, with its error
+            assert LOCKED_TEXT not in response.text
+        else:
+            assert_locked(response)
+
+
+def assert_locked(response):
+    assert response.status_code == settings.AXES_HTTP_RESPONSE_CODE
+    assert response.status_code in (403, 429)
+    assert LOCKED_TEXT in response.text
+    assert "frontdesk" in response.text
+    assert "Try again in 60 minutes" in response.text
+    assert "website administrator" in response.text
+    assert not response.wsgi_request.user.is_authenticated
+
+
+def test_five_failures_lock_the_username_from_that_address(client, frontdesk):
+    fail(client, 5)
+    assert_locked(login(client, PASSWORD))
+
+
+def test_lockout_page_looks_like_admin_and_is_not_indexed(client, frontdesk):
+    fail(client, 5)
+    response = login(client, PASSWORD)
+    assert "admin/css/login.css" in response.text
+    assert '<meta name="robots" content="NONE,NOARCHIVE">' in response.text
+
+
+def test_other_addresses_can_still_log_in_as_that_user(client, frontdesk):
+    fail(client, 5)
+    assert logged_in(login(client, PASSWORD, ip=IP_B))
+
+
+def test_a_success_before_the_limit_resets_the_count(client, frontdesk):
+    fail(client, 4)
+    assert logged_in(login(client, PASSWORD))
+    client.logout()
+    fail(client, 4)
+    assert logged_in(login(client, PASSWORD))
+
+
+def test_the_lock_ends_after_the_cool_off(client, frontdesk, time_machine):
+    time_machine.move_to(timezone.now(), tick=False)
+    fail(client, 5)
+    assert_locked(login(client, PASSWORD))
+    time_machine.shift(settings.AXES_COOLOFF_TIME.total_seconds() + 1)
+    assert logged_in(login(client, PASSWORD))
+
+
+def test_client_sent_x_forwarded_for_is_ignored_without_a_trusted_proxy(client, frontdesk):
+    assert settings.TRUST_PROXY_HEADERS is False
+    for n in range(4):
+        response = login(client, "wrong-password", X_Forwarded_For=f"192.0.2.{n}")
+        assert LOCKED_TEXT not in response.text
+    assert_locked(login(client, "wrong-password", X_Forwarded_For="192.0.2.99"))
+    assert_locked(login(client, PASSWORD, X_Forwarded_For="198.51.100.7"))
+
+
+def test_behind_the_trusted_proxy_the_address_nginx_appended_counts(client, frontdesk, settings):
+    settings.TRUST_PROXY_HEADERS = True
+    # Both come through nginx (REMOTE_ADDR 127.0.0.1); nginx appends the real client's
+    # address to whatever X-Forwarded-For the client sent, which changes every time.
+    for n in range(4):
+        response = login(
+            client, "wrong-password", ip="127.0.0.1", X_Forwarded_For=f"192.0.2.{n}, {IP_A}"
+        )
+        assert LOCKED_TEXT not in response.text
+    assert_locked(login(client, "wrong-password", ip="127.0.0.1", X_Forwarded_For=IP_A))
+    assert_locked(login(client, PASSWORD, ip="127.0.0.1", X_Forwarded_For=f"1.2.3.4, {IP_A}"))
+    # Another client behind the same proxy is counted on its own.
+    assert logged_in(login(client, PASSWORD, ip="127.0.0.1", X_Forwarded_For=IP_B))
+
+
+def test_admin_url_moves_the_admin(settings):
+    import clinic_site.urls
+
+    settings.ADMIN_URL = "staff-area/"
+    try:
+        importlib.reload(clinic_site.urls)
+        clear_url_caches()
+        assert reverse("admin:index") == "/staff-area/"
+        assert reverse("admin:login") == "/staff-area/login/"
+    finally:
+        settings.ADMIN_URL = "admin/"
+        importlib.reload(clinic_site.urls)
+        clear_url_caches()
+    assert reverse("admin:index") == "/admin/"
+
+
+def test_robots_txt_disallows_the_configured_admin_path(client, settings):
+    import clinic_site.urls
+
+    settings.ADMIN_URL = "staff-area/"
+    try:
+        importlib.reload(clinic_site.urls)
+        clear_url_caches()
+        lines = client.get("/robots.txt").text.splitlines()
+        assert "Disallow: /staff-area/" in lines
+        assert "Disallow: /admin/" not in lines
+    finally:
+        settings.ADMIN_URL = "admin/"
+        importlib.reload(clinic_site.urls)
+        clear_url_caches()
+
+
+def test_passwords_shorter_than_ten_characters_are_rejected():
+    with pytest.raises(ValidationError, match="at least 10 characters"):
+        validate_password("Xq7#kP2z!")  # 9 characters
+    validate_password("Xq7#kP2z!m")  # 10 characters
