@@ -22,8 +22,8 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 logger = logging.getLogger(__name__)
 
 RENDITION_WIDTHS = (480, 960, 1440)
-RENDITION_FORMATS = (("webp", "WEBP", "image/webp"), ("jpg", "JPEG", "image/jpeg"))
-ALLOWED_FORMATS = {"JPEG": "JPEG", "PNG": "PNG", "WEBP": "WebP"}
+RENDITION_FORMATS = (("webp", "WEBP"), ("jpg", "JPEG"))  # file extension, Pillow format
+ALLOWED_FORMATS = {"JPEG", "PNG", "WEBP"}
 
 
 def validate_image_upload(value):
@@ -132,7 +132,7 @@ def widths_for(original_width: int) -> list[int]:
     widths = [w for w in RENDITION_WIDTHS if w < original_width]
     if original_width <= RENDITION_WIDTHS[-1]:
         widths.append(original_width)
-    return widths or [RENDITION_WIDTHS[-1]]
+    return widths
 
 
 def renditions_for(fieldfile) -> RenditionSet | None:
@@ -146,7 +146,7 @@ def renditions_for(fieldfile) -> RenditionSet | None:
         return None
     widths = widths_for(width)
     sets = {}
-    for ext, _fmt, _mime in RENDITION_FORMATS:
+    for ext, _fmt in RENDITION_FORMATS:
         sets[ext] = ", ".join(
             f"{default_storage.url(rendition_name(fieldfile.name, w, ext))} {w}w" for w in widths
         )
@@ -170,7 +170,7 @@ def make_renditions(fieldfile) -> list[str]:
         for width in widths_for(img.width):
             height = max(1, round(img.height * width / img.width))
             resized = img.resize((width, height), Image.Resampling.LANCZOS)
-            for ext, fmt, _mime in RENDITION_FORMATS:
+            for ext, fmt in RENDITION_FORMATS:
                 out = resized
                 if fmt == "JPEG" and out.mode == "RGBA":
                     background = Image.new("RGB", out.size, "white")

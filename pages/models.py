@@ -8,6 +8,7 @@ from urllib.parse import quote_plus
 
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
+from django.core.files.storage import default_storage
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
@@ -16,7 +17,6 @@ from django.utils import timezone
 from django_prose_editor.fields import ProseEditorField
 
 from .images import (
-    RENDITION_WIDTHS,
     delete_renditions,
     make_renditions,
     rendition_name,
@@ -542,7 +542,7 @@ def _write_renditions(sender, instance, **kwargs):
     if not image or not instance.image_width:
         return
     first = rendition_name(image.name, widths_for(instance.image_width)[0], "jpg")
-    if image.storage.exists(first):
+    if default_storage.exists(first):
         return
     try:
         make_renditions(image)
@@ -553,13 +553,3 @@ def _write_renditions(sender, instance, **kwargs):
 for _model in (Article, Office):
     models.signals.pre_save.connect(_before_picture_save, sender=_model)
     models.signals.post_save.connect(_write_renditions, sender=_model)
-
-__all__ = [
-    "RENDITION_WIDTHS",
-    "Article",
-    "ClinicSettings",
-    "Closure",
-    "Office",
-    "OpeningHours",
-    "Promotion",
-]
