@@ -11,6 +11,7 @@
   with an "open now" line, at the next opening or closing time.
 """
 
+import contextvars
 import datetime
 import hashlib
 import logging
@@ -43,7 +44,18 @@ def limit_cache_until(response, when: datetime.datetime | None):
     return response
 
 
+# The content version a public page is being built with, set by the middleware for the
+# length of one anonymous request: every fragment of that page uses the same version, and
+# it is read from the cache once per page, not once per fragment.
+_page_version: contextvars.ContextVar[int | None] = contextvars.ContextVar(
+    "page_cache_version", default=None
+)
+
+
 def current_version() -> int:
+    version = _page_version.get()
+    if version is not None:
+        return version
     version = cache.get(VERSION_KEY)
     if version is None:
         cache.add(VERSION_KEY, 1, None)
@@ -72,6 +84,34 @@ def cached_for_content(name: str, compute):
         value = compute()
         cache.set(key, value, settings.FRAGMENT_CACHE_SECONDS)
     return value
+
+
+def fragment_timeout(now=None) -> int:
+    """How long a rendered fragment may be kept: FRAGMENT_CACHE_SECONDS, and never past the
+    clinic's midnight (offers start and end by the day) or the next scheduled article."""
+    now = now or timezone.now()
+    return int(min(settings.FRAGMENT_CACHE_SECONDS, _seconds_until_content_changes(now)))
+
+
+def page_fragment(name: str, vary: tuple, render) -> str:
+    """A part of a public page, rendered once per content version and shared by every
+    process: ``render()``'s HTML, kept until the next edit (or ``fragment_timeout()``).
+
+    Only while the middleware builds a public page for an anonymous visitor; elsewhere
+    (staff, previews, error pages) ``render()`` runs every time, so that nothing a visitor
+    can vary at will (any 404 path) fills the cache.
+    """
+    if _page_version.get() is None:
+        return render()
+    digest = hashlib.sha256(repr(vary).encode()).hexdigest()[:32]
+    key = f"pagecache:fragment:{current_version()}:html:{name}:{digest}"
+    html = cache.get(key)
+    if html is None:
+        html = render()
+        timeout = fragment_timeout()
+        if timeout > 0:
+            cache.set(key, html, timeout)
+    return html
 
 
 def active_offices() -> list:
@@ -111,15 +151,24 @@ def _next_publish_at(now):
     return None if value == "none" else value
 
 
-def _timeout(response, now) -> int:
+def _seconds_until_content_changes(now) -> float:
+    """Until the clinic's midnight or the next scheduled article, whichever comes first."""
     local_now = timezone.localtime(now)
     midnight = (local_now + datetime.timedelta(days=1)).replace(
         hour=0, minute=0, second=0, microsecond=0
     )
-    limits = [settings.PAGE_CACHE_SECONDS, (midnight - local_now).total_seconds()]
-    for moment in (getattr(response, "cache_until", None), _next_publish_at(now)):
-        if moment is not None:
-            limits.append((moment - now).total_seconds())
+    limits = [(midnight - local_now).total_seconds()]
+    next_publish = _next_publish_at(now)
+    if next_publish is not None:
+        limits.append((next_publish - now).total_seconds())
+    return min(limits)
+
+
+def _timeout(response, now) -> int:
+    limits = [settings.PAGE_CACHE_SECONDS, _seconds_until_content_changes(now)]
+    moment = getattr(response, "cache_until", None)
+    if moment is not None:
+        limits.append((moment - now).total_seconds())
     return int(min(limits))
 
 
@@ -141,7 +190,12 @@ class AnonymousPageCacheMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        response = self.get_response(request)
+        try:
+            response = self.get_response(request)
+        finally:
+            token = getattr(request, "_page_version_token", None)
+            if token is not None:
+                _page_version.reset(token)
         key = getattr(request, "_page_cache_key", None)
         if key and response.get(HEADER) != "hit" and self._storable(request, response):
             set_response_etag(response)
@@ -172,6 +226,7 @@ class AnonymousPageCacheMiddleware:
         found = cache.get_many([VERSION_KEY, key])
         version = found.get(VERSION_KEY) or current_version()
         request._page_cache_version = version
+        request._page_version_token = _page_version.set(version)
         entry = found.get(key)
         if entry is None or entry[0] != version:
             return None
@@ -181,6 +236,15 @@ class AnonymousPageCacheMiddleware:
             response[name] = value
         response[HEADER] = "hit"
         return response
+
+    def process_exception(self, request, exception):
+        """A view that fails (a 404 for any path a visitor makes up) renders its error page
+        without the page fragments, which would otherwise be stored for that path."""
+        token = getattr(request, "_page_version_token", None)
+        if token is not None:
+            _page_version.reset(token)
+            request._page_version_token = None
+        return None
 
     @staticmethod
     def _anonymous_read(request) -> bool:

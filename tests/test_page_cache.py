@@ -165,3 +165,75 @@ def test_proxy_cache_lifetime_is_opt_in_and_bounded(client, settings):
     response = client.get("/articles/")
     assert response["X-Accel-Expires"] == "10"
     assert "X-Accel-Expires" not in client.get("/consultation/")
+
+
+# Page fragments (pages/cache.py page_fragment, the {% fragment %} tag): a page the page
+# cache has to build reuses its header, footer, SEO head and article parts.
+
+
+def test_uncached_page_reuses_fragments_and_still_shows_an_edit_at_once(client, settings):
+    settings.PAGE_CACHE_SECONDS = 0  # the page itself is never stored
+    article = ArticleFactory(title="Old title")
+    ArticleFactory(title="A related piece")
+    url = article.get_absolute_url()
+    with CaptureQueriesContext(connection) as cold:
+        first = client.get(url)
+    with CaptureQueriesContext(connection) as warm:
+        second = client.get(url)
+    assert first["X-Page-Cache"] == second["X-Page-Cache"] == "miss"
+    assert second.content == first.content
+    # Only the article itself is looked up: related articles come with their fragment.
+    assert len(warm.captured_queries) == 1 < len(cold.captured_queries)
+
+    article.title = "New title"
+    article.save()
+    html = client.get(url).content.decode()
+    assert "Old title" not in html
+    assert html.count("New title") >= 5  # <title>, og:title, JSON-LD, breadcrumbs, <h1>
+
+
+def test_header_fragment_is_kept_per_page(client):
+    ArticleFactory()
+    for _ in range(2):
+        articles = client.get("/articles/").content.decode()
+        offices = client.get("/offices/").content.decode()
+        assert 'href="/articles/" aria-current="page"' in articles
+        assert 'href="/offices/" aria-current="page"' in offices
+        assert 'href="/offices/" aria-current="page"' not in articles
+        assert "from=%2Foffices%2F" in offices and "from=%2Farticles%2F" in articles
+
+
+@pytest.mark.locmem_cache  # reads the local-memory cache's keys
+def test_made_up_paths_store_no_fragments(client):
+    from django.core.cache import cache
+
+    ArticleFactory()
+    client.get("/articles/")
+    stored = set(cache._cache)
+    assert any(":html:" in key for key in stored)  # the list page did store its fragments
+    for n in range(20):
+        assert client.get(f"/articles/made-up-{n}/").status_code == HTTPStatus.NOT_FOUND
+        assert client.get(f"/no-such-page-{n}/").status_code == HTTPStatus.NOT_FOUND
+    assert set(cache._cache) == stored
+
+
+@pytest.mark.locmem_cache  # moves the clock; Redis would expire entries by its own
+def test_scheduled_article_joins_related_articles_on_time(client, settings):
+    settings.PAGE_CACHE_SECONDS = 0
+    article = ArticleFactory(title="Main piece")
+    when = timezone.now() + datetime.timedelta(minutes=2)  # sooner than FRAGMENT_CACHE_SECONDS
+    ArticleFactory(title="Scheduled piece", published_at=when)
+    url = article.get_absolute_url()
+    client.get(url)
+    assert "Scheduled piece" not in client.get(url).content.decode()
+    with time_machine.travel(when + datetime.timedelta(seconds=5), tick=False):
+        assert "Scheduled piece" in client.get(url).content.decode()
+
+
+def test_staff_preview_never_reads_fragments(admin_client, client, settings):
+    settings.PAGE_CACHE_SECONDS = 0
+    article = ArticleFactory(title="Published title")
+    client.get(article.get_absolute_url())  # fragments stored for anonymous visitors
+    Article.objects.filter(pk=article.pk).update(title="Edited without signals")
+    html = admin_client.get(article.get_absolute_url()).content.decode()
+    assert "Edited without signals" in html and "Published title" not in html

@@ -1,7 +1,7 @@
 from django import template
 from django.utils import timezone
 
-from ..cache import active_offices, cached_for_content
+from ..cache import active_offices, cached_for_content, page_fragment
 from ..models import Promotion
 
 register = template.Library()
@@ -33,3 +33,33 @@ def picture(obj, sizes="100vw", loading="lazy", css_class=""):
         "loading": loading,
         "css_class": css_class,
     }
+
+
+class FragmentNode(template.Node):
+    def __init__(self, nodelist, name, vary):
+        self.nodelist = nodelist
+        self.name = name
+        self.vary = vary
+
+    def render(self, context):
+        vary = tuple(expression.resolve(context) for expression in self.vary)
+        return page_fragment(self.name, vary, lambda: self.nodelist.render(context))
+
+
+@register.tag
+def fragment(parser, token):
+    """``{% fragment "name" value… %}…{% endfragment %}``: a part of a public page kept in the
+    shared cache until the next content edit (pages/cache.py ``page_fragment``).
+
+    The values name everything the part depends on besides the site's content (e.g. the
+    page's path for the header's current link); use it only for parts that show nothing
+    that changes by the hour (no "open now"), since a fragment lives until midnight.
+    """
+    bits = token.split_contents()
+    if len(bits) < 2:
+        raise template.TemplateSyntaxError('Usage: {% fragment "name" value… %}')
+    name = bits[1].strip("\"'")
+    vary = [parser.compile_filter(bit) for bit in bits[2:]]
+    nodelist = parser.parse(("endfragment",))
+    parser.delete_first_token()
+    return FragmentNode(nodelist, name, vary)
