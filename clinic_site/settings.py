@@ -11,6 +11,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import environ
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 from clinic_site.logformat import LINE_FORMATTER, STDOUT_HANDLER
@@ -78,6 +79,49 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+# Content-Security-Policy (django-csp 4). Everything comes from this host; no inline script
+# or style anywhere on the public site, so public pages need no nonce: they are stored
+# whole, headers included, in the shared page cache (pages/cache.py), where a per-request
+# nonce would be worthless. The admin's rich-text editor is the one exception, handled per
+# response by clinic_site/security.py (a nonce for its inline import map, the hash of the
+# style block its editor library injects): admin pages are never cached.
+# img-src allows data: for the small SVG icons inside Bootstrap's and the admin's CSS.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
+# Powerful browser features no page of the site uses, switched off for every page (and for
+# anything that might ever be framed into one); clinic_site/security.py sends them, with
+# Cross-Origin-Resource-Policy: same-origin.
+PERMISSIONS_POLICY = {
+    feature: []
+    for feature in (
+        "accelerometer",
+        "autoplay",
+        "camera",
+        "display-capture",
+        "encrypted-media",
+        "geolocation",
+        "gyroscope",
+        "magnetometer",
+        "microphone",
+        "midi",
+        "payment",
+        "publickey-credentials-get",
+        "screen-wake-lock",
+        "usb",
+        "xr-spatial-tracking",
+    )
+}
+CROSS_ORIGIN_RESOURCE_POLICY = "same-origin"
 # Turning one of these off is a deliberate choice (documented in docs/deploy.md): then
 # `check --deploy` does not warn about it.
 SILENCED_SYSTEM_CHECKS = [
@@ -106,11 +150,16 @@ INSTALLED_APPS = [
     "pages",
     "contact",
     "axes",
+    "csp",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Both outside the page cache (below), so that a page served from it gets the same
+    # headers as a freshly rendered one; static files (WhiteNoise, above) need neither.
+    "csp.middleware.CSPMiddleware",
+    "clinic_site.security.SecurityHeadersMiddleware",
     "django.middleware.http.ConditionalGetMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -307,3 +356,10 @@ LOGGING = {
 # `manage.py purge_consultation_requests`.
 CONSULTATION_RETENTION_DAYS = env.int("CONSULTATION_RETENTION_DAYS", 365)
 CONSULTATION_SPAM_RETENTION_DAYS = env.int("CONSULTATION_SPAM_RETENTION_DAYS", 30)
+
+# Notification workers (contact/notifications.py): how long a worker holds a request it
+# claimed before another worker may take it. A worker killed mid-send leaves its row
+# leased this long, then the row is sent again. Keep the default (5 minutes: longer than a
+# send can take) in production; tests/test_multi_instance.py shortens it so that a killed
+# worker's row is retried within seconds.
+NOTIFICATION_LEASE_SECONDS = env.int("NOTIFICATION_LEASE_SECONDS", 300)

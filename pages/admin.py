@@ -103,7 +103,7 @@ def _thumbnail(obj):
     if not renditions:
         return "No picture yet."
     return format_html(
-        '<img src="{}" alt="{}" style="max-width:240px;height:auto">',
+        '<img src="{}" alt="{}" width="240">',  # no style attribute: CSP style-src
         renditions.src,
         obj.image_alt,
     )
