@@ -7,6 +7,7 @@ included) from every copy that a page links to.
 
 import io
 import logging
+import math
 import posixpath
 import re
 import warnings
@@ -24,6 +25,21 @@ logger = logging.getLogger(__name__)
 RENDITION_WIDTHS = (480, 960, 1440)
 RENDITION_FORMATS = (("webp", "WEBP"), ("jpg", "JPEG"))  # file extension, Pillow format
 ALLOWED_FORMATS = {"JPEG", "PNG", "WEBP"}
+# Pillow calls a JPEG that carries a second picture "MPO": phones put an HDR gain map or a
+# depth map there (Ultra HDR, portrait mode). It is a JPEG file; only the main picture is kept.
+JPEG_VARIANTS = {"MPO"}
+
+
+def _image_format(img) -> str:
+    return "JPEG" if img.format in JPEG_VARIANTS else img.format
+
+
+def _file_size(size: int, *, round_up: bool) -> str:
+    """10485761 -> '10.1 MB' (rounded up), 10485760 -> '10 MB', 50000 -> '48.8 KB'."""
+    unit, scale = ("MB", 1_048_576) if size >= 1_048_576 else ("KB", 1024)
+    tenths = size * 10 / scale
+    tenths = math.ceil(tenths) if round_up else math.floor(tenths)
+    return f"{tenths / 10:g} {unit}"
 
 
 def validate_image_upload(value):
@@ -37,8 +53,8 @@ def check_image_file(value):
     max_bytes = settings.MAX_UPLOAD_IMAGE_BYTES
     if value.size is not None and value.size > max_bytes:
         raise ValidationError(
-            f"This file is too large ({value.size / 1_048_576:.1f} MB). "
-            f"Please upload a picture under {max_bytes // 1_048_576} MB.",
+            f"This file is too large ({_file_size(value.size, round_up=True)}). "
+            f"Please upload a picture of at most {_file_size(max_bytes, round_up=False)}.",
             code="image_too_large",
         )
     max_pixels = settings.MAX_UPLOAD_IMAGE_PIXELS
@@ -48,15 +64,17 @@ def check_image_file(value):
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(upload) as img:
-                if img.format not in ALLOWED_FORMATS:
+                if _image_format(img) not in ALLOWED_FORMATS:
                     raise ValidationError(
                         "Please upload a JPEG, PNG or WebP picture.", code="image_format"
                     )
                 width, height = img.size
                 if width * height > max_pixels:
+                    scale = math.sqrt(max_pixels / (width * height))
+                    fit = f"{math.floor(width * scale)}×{math.floor(height * scale)}"
                     raise ValidationError(
                         f"This picture is {width}×{height} pixels, which is too large to "
-                        "use. Please resize it (under 6000 pixels wide) and upload it again.",
+                        f"use. Please resize it to at most {fit} pixels and upload it again.",
                         code="image_too_many_pixels",
                     )
                 img.load()  # decodes every pixel: a truncated or corrupt file fails here
@@ -115,7 +133,7 @@ def without_metadata(upload) -> ContentFile:
     """
     upload.seek(0)
     with Image.open(upload) as img:
-        fmt = img.format
+        fmt = _image_format(img)
         upright = ImageOps.exif_transpose(img)
         buffer = io.BytesIO()
         options = {"quality": 92} if fmt in ("JPEG", "WEBP") else {}

@@ -5,17 +5,14 @@ must reach patients, an anonymous ``client`` reading the public page afterwards.
 """
 
 import datetime
-import io
 import re
 from http import HTTPStatus
 from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils.html import escape
-from PIL import Image
 
 from pages.models import Article, ClinicSettings, Office, OpeningHours, Promotion
 
@@ -26,7 +23,6 @@ from .factories import (
     OfficeFactory,
     OpeningHoursFactory,
     PromotionFactory,
-    image_bytes,
     uploaded_image,
 )
 
@@ -39,11 +35,7 @@ def _fast_password_hasher(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
-# Messages from pages/images.py (validate_image_upload) and pages/models.py.
-MSG_NOT_A_PICTURE = "This file is not a picture we can use, or it is damaged."
-MSG_WRONG_FORMAT = "Please upload a JPEG, PNG or WebP picture."
-MSG_TOO_LARGE = "This picture is too large to use."
-MSG_TOO_MANY_PIXELS = "pixels, which is too large to use"
+# Message from pages/models.py (the picture's description); upload messages: test_uploads.py.
 MSG_ALT_REQUIRED = "Describe the picture in a few words for people who cannot see it"
 
 
@@ -149,17 +141,6 @@ def clinic_form_data(**overrides):
     }
     data.update(overrides)
     return data
-
-
-def png_bytes(width, height, mode="1"):
-    """A single-colour PNG: huge in pixels, tiny on disk (a 'decompression bomb')."""
-    buffer = io.BytesIO()
-    Image.new(mode, (width, height), 0).save(buffer, "PNG")
-    return buffer.getvalue()
-
-
-def upload(name, content, content_type="image/jpeg"):
-    return SimpleUploadedFile(name, content, content_type=content_type)
 
 
 def text_of(response):
@@ -353,74 +334,8 @@ def assert_upload_rejected(response, message):
     assert not media.exists() or not any(p.is_file() for p in media.rglob("*"))
 
 
-def test_upload_text_file_named_jpg_is_a_form_error(admin_client):
-    response = post_article_with_image(admin_client, upload("photo.jpg", b"just some text\n" * 20))
-    assert_upload_rejected(response, MSG_NOT_A_PICTURE)
-
-
-def truncated_jpeg():
-    data = image_bytes()
-    return upload("photo.jpg", data[: len(data) // 2])
-
-
-def test_upload_truncated_jpeg_is_a_form_error(admin_client):
-    response = post_article_with_image(admin_client, truncated_jpeg())
-    assert response.status_code == HTTPStatus.OK
-    assert "Please correct the error" in text_of(response)
-    assert 'id="id_image_error"' in text_of(response)
-    assert not Article.objects.exists()
-
-
-def test_upload_truncated_jpeg_shows_the_apps_own_message(admin_client):
-    response = post_article_with_image(admin_client, truncated_jpeg())
-    assert_upload_rejected(response, MSG_NOT_A_PICTURE)
-
-
-def test_upload_gif_is_refused_by_format(admin_client):
-    gif = upload("photo.gif", image_bytes(200, 100, fmt="GIF"), "image/gif")
-    response = post_article_with_image(admin_client, gif)
-    assert_upload_rejected(response, MSG_WRONG_FORMAT)
-
-
-def test_upload_over_the_site_pixel_limit_is_a_form_error(admin_client):
-    # 49 million pixels: under Pillow's own warning threshold, over the site's 40 million.
-    assert settings.MAX_UPLOAD_IMAGE_PIXELS == 40_000_000
-    bomb = upload("photo.png", png_bytes(7000, 7000), "image/png")
-    response = post_article_with_image(admin_client, bomb)
-    assert_upload_rejected(response, MSG_TOO_MANY_PIXELS)
-    assert "7000×7000" in text_of(response)
-
-
-# pyproject.toml turns every RuntimeWarning (DecompressionBombWarning is one) into an error;
-# in production it is only a warning, so let Django's forms.ImageField see it as such here
-# and check that the app's own validator still refuses the picture.
-@pytest.mark.filterwarnings("ignore::PIL.Image.DecompressionBombWarning")
-def test_upload_decompression_bomb_is_a_form_error(admin_client):
-    assert settings.MAX_UPLOAD_IMAGE_PIXELS == 40_000_000
-    content = png_bytes(10_000, 10_000)
-    assert len(content) < 100_000  # a small file...
-    assert Image.MAX_IMAGE_PIXELS < 10_000 * 10_000  # ...that Pillow would warn about
-    response = post_article_with_image(admin_client, upload("photo.png", content, "image/png"))
-    assert_upload_rejected(response, MSG_TOO_LARGE)
-
-
-def test_upload_beyond_pillow_hard_limit_is_a_form_error(admin_client):
-    # Pillow raises DecompressionBombError (not a warning) above 2 × MAX_IMAGE_PIXELS.
-    assert 2 * Image.MAX_IMAGE_PIXELS < 20_000 * 20_000
-    content = png_bytes(20_000, 20_000)
-    response = post_article_with_image(admin_client, upload("photo.png", content, "image/png"))
-    assert response.status_code == HTTPStatus.OK
-    # The admin checks the picture before Django's own field opens it, so staff read the
-    # real reason rather than a generic "not an image".
-    assert_upload_rejected(response, MSG_TOO_LARGE)
-
-
-def test_upload_bad_picture_on_office_is_a_form_error(admin_client):
-    gif = upload("front.gif", image_bytes(200, 100, fmt="GIF"), "image/gif")
-    data = office_form_data(image=gif, image_alt="Front desk")
-    response = admin_client.post(admin_url(Office, "add"), data)
-    assert_form_error(response, MSG_WRONG_FORMAT)
-    assert not Office.objects.exists()
+# Which files are refused and why (formats, damaged files, size and pixel limits, on both
+# models' add and change forms), and what is stored for an accepted one: tests/test_uploads.py.
 
 
 def test_upload_without_alt_text_is_a_form_error(admin_client):
