@@ -25,8 +25,15 @@ from .models import ConsultationRequest, NotificationRecipient, retry_delay
 
 logger = logging.getLogger(__name__)
 
-# Longer than one send can take (connect + send, each bounded by EMAIL_TIMEOUT).
+# How long a claimed row stays with its worker: longer than one send can take (connect +
+# send, each bounded by EMAIL_TIMEOUT). settings.NOTIFICATION_LEASE_SECONDS overrides it
+# (tests/test_multi_instance.py shortens it, so a killed worker's row is retried in seconds).
 LEASE = datetime.timedelta(minutes=5)
+
+
+def lease() -> datetime.timedelta:
+    seconds = getattr(settings, "NOTIFICATION_LEASE_SECONDS", None)
+    return LEASE if seconds is None else datetime.timedelta(seconds=seconds)
 
 
 def staff_recipients(request: ConsultationRequest) -> list[str]:
@@ -92,7 +99,7 @@ def claim_next(now=None) -> ConsultationRequest | None:
                 return None
             claimed = ConsultationRequest.objects.filter(
                 pk=row.pk, next_attempt_at=row.next_attempt_at
-            ).update(next_attempt_at=now + LEASE, notify_attempts=F("notify_attempts") + 1)
+            ).update(next_attempt_at=now + lease(), notify_attempts=F("notify_attempts") + 1)
         if claimed:
             return ConsultationRequest.objects.select_related("office").get(pk=row.pk)
         # Another worker took it between our read and our update: look again.
