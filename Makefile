@@ -6,7 +6,7 @@ PORT ?= 8000
 export PORT
 STAMP := $(VENV)/.installed
 
-.PHONY: run serve test test-services lint format install bench audit clean
+.PHONY: run serve test test-services lint format install bench audit lock clean
 
 $(PY):
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is needed ($(PYTHON) not found)."; exit 1; }
@@ -79,16 +79,89 @@ format: $(STAMP)
 	$(PY) -m ruff check --fix .
 
 # Benchmarks (not part of the test run); each prints its figures and checks its targets.
+# With TEST_DATABASE_URL (or DATABASE_URL) naming a PostgreSQL server, the consultation
+# burst runs again on a scratch database there. proxy_speed.py brings up the deploy stack
+# (nginx, PostgreSQL, Redis; exit 2, ignored here, when one is missing).
 bench: $(STAMP)
 	$(PY) bench/consultation_burst.py
+	@url="$${TEST_DATABASE_URL:-$$DATABASE_URL}"; case "$$url" in \
+	  postgres://*|postgresql://*) echo "consultation_burst.py on PostgreSQL:"; \
+	    $(PY) bench/consultation_burst.py --postgres "$$url";; \
+	  *) echo "consultation_burst.py on PostgreSQL skipped: set TEST_DATABASE_URL=postgres://...";; \
+	esac
 	@command -v wrk >/dev/null 2>&1 || [ "$$(id -u)" != 0 ] || apt-get install -y -q wrk \
 		|| { apt-get update -q && apt-get install -y -q wrk; } || true
 	$(PY) bench/page_speed.py
+	$(PY) bench/proxy_speed.py || [ $$? = 2 ]
 
-# Lighthouse scores (mobile) of every public page type, from a server it starts itself;
-# prints them and fails only when something crashes. Needs Chromium at /usr/bin/chromium.
-audit: $(STAMP) $(NPM_STAMP)
-	$(PY) bench/lighthouse_audit.py
+# docs/deploy.md on loopback: nginx + 2 gunicorn + a worker on PostgreSQL and Redis, checked,
+# left running until Ctrl+C (bench/stack.py; tests/test_deploy_stack.py runs the checks).
+stack: $(STAMP)
+	$(PY) bench/stack.py --keep-running
+
+# requirements.lock: every package the project needs (runtime + dev), pinned to the version
+# installed in .venv. Walked from clinic-site[dev]'s requirements, so a tool someone
+# pip-installed into .venv by hand stays out. `make audit` checks this file. Run after
+# changing pyproject.toml (and `make install`).
+define LOCK_PY
+import sys
+from importlib.metadata import distribution
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
+
+pins = {}
+
+def walk(name, extras):
+    dist = distribution(name)
+    key = canonicalize_name(dist.metadata["Name"])
+    if key in pins and extras <= pins[key][2]:
+        return
+    seen = pins[key][2] | extras if key in pins else set(extras)
+    pins[key] = (dist.metadata["Name"], dist.version, seen)
+    for line in dist.requires or []:
+        req = Requirement(line)
+        if req.marker is None or any(req.marker.evaluate({"extra": e}) for e in {"", *seen}):
+            walk(req.name, set(req.extras))
+
+walk("clinic-site", {"dev"})
+del pins["clinic-site"]
+print("# Every package clinic-site[dev] needs, pinned as installed: written by `make lock`.")
+print("# `make audit` checks it with pip-audit. Install with `make install` (pyproject.toml).")
+for name, version, _ in sorted(pins.values(), key=lambda pin: pin[0].lower()):
+    print(f"{name}=={version}")
+endef
+export LOCK_PY
+
+lock: $(STAMP)
+	$(PY) -c "$$LOCK_PY" > requirements.lock.tmp && mv requirements.lock.tmp requirements.lock
+	@echo "requirements.lock: $$(grep -vc '^#' requirements.lock) packages pinned."
+
+# 1. pip-audit: known vulnerabilities (PyPI's advisory data, the default service) in
+#    requirements.lock exactly as pinned (--no-deps --disable-pip: no resolving, no
+#    throwaway virtualenv). --strict: a package it could not check is a failure, never a
+#    silent pass. A vulnerability we accept goes here as `--ignore-vuln ID` with the reason.
+# 2. Lighthouse scores (mobile) of every public page type, from a server it starts itself;
+#    prints them and fails only when something crashes. Needs Lighthouse (`npm ci`) and
+#    Chromium at /usr/bin/chromium (or CHROME_PATH); without them it says what is missing.
+# Lighthouse runs even when pip-audit fails; the target then fails at the end.
+audit: $(STAMP)
+	@status=0; \
+	$(VENV)/bin/pip-audit --strict --no-deps --disable-pip --progress-spinner off \
+	  -r requirements.lock || { status=$$?; echo "pip-audit failed (exit $$status), see above." \
+	  "(\"not found on PyPI\" for a package that is there: https://pypi.org/pypi/NAME/VERSION/json" \
+	  "was unreachable from here.)"; }; \
+	$(MAKE) --no-print-directory $(NPM_STAMP) || echo "npm ci failed, see above."; \
+	missing=""; \
+	[ -x node_modules/.bin/lighthouse ] || \
+	  missing="Lighthouse (install Node.js 20 and npm, then run npm ci)"; \
+	[ -x "$${CHROME_PATH:-/usr/bin/chromium}" ] || \
+	  missing="$${missing:+$$missing and }Chromium at $${CHROME_PATH:-/usr/bin/chromium}"; \
+	if [ -n "$$missing" ]; then \
+	  echo "Lighthouse audit skipped: $$missing not found."; \
+	else \
+	  $(PY) bench/lighthouse_audit.py || status=$$?; \
+	fi; \
+	exit $$status
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache

@@ -4,12 +4,14 @@ Run it from the project folder (it is not part of the test run)::
 
     .venv/bin/python bench/consultation_burst.py
 
-It migrates a temporary SQLite file database (or the one DATABASE_URL names), loads the
-demo content, starts gunicorn (2 workers x 4 threads) with mail going to a port where
-nothing listens, and sends 100 submissions at once, each from its own loopback address
-(127.0.0.N) so the per-address rate limit does not apply. Then one notification pass with
-SMTP still refused (everything fails, nothing is lost), then a real SMTP server comes up on
-that port and a second pass must deliver each staff notification exactly once.
+It migrates a temporary SQLite file database (or the one DATABASE_URL names, or with
+``--postgres URL`` a scratch database it creates on that PostgreSQL server and drops
+afterwards), loads the demo content, starts gunicorn (2 workers x 4 threads) with mail
+going to a port where nothing listens, and sends 100 submissions at once, each from its own
+loopback address (127.0.0.N) so the per-address rate limit does not apply. Then one
+notification pass with SMTP still refused (everything fails, nothing is lost), then a real
+SMTP server comes up on that port and a second pass must deliver each staff notification
+exactly once.
 
 Prints a table and exits 1 when a target is missed: 100 stored, 100 notified,
 0 duplicates, 0 responses 5xx.
@@ -17,6 +19,7 @@ Prints a table and exits 1 when a target is missed: 100 stored, 100 notified,
 
 import argparse
 import concurrent.futures
+import contextlib
 import http.client
 import json
 import re
@@ -29,7 +32,14 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # bench/ is not a package
-from support import BASE_DIR, HOST, Gunicorn, TempSite, free_port  # noqa: E402
+from support import (  # noqa: E402
+    BASE_DIR,
+    HOST,
+    Gunicorn,
+    TempSite,
+    free_port,
+    scratch_postgres_database,
+)
 
 sys.path.insert(0, str(BASE_DIR))
 from tests.smtp_server import RecordingSMTPServer  # noqa: E402
@@ -59,6 +69,12 @@ def parse_args():
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
     parser.add_argument("--threads", type=int, default=4, help="threads per gunicorn worker")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
+    parser.add_argument(
+        "--postgres",
+        metavar="URL",
+        help="run on a scratch database created on this PostgreSQL server (postgres://...; "
+        "any database there to connect to) and dropped afterwards",
+    )
     return parser.parse_args()
 
 
@@ -217,7 +233,7 @@ class Bench:
         spam = sum(1 for row in rows if row["status"] == "spam")
 
         # Mail server down: every row fails, none is lost.
-        down = self.site.manage("send_notifications").strip()
+        down = self.site.manage("send_notifications").strip().splitlines()[-1]
         rows_after_failure = self.db("show", first_pk)["rows"]
         kept = sum(
             1
@@ -228,7 +244,7 @@ class Bench:
         # Mail server back on the same port; the retry time has come.
         with RecordingSMTPServer(port=self.smtp_port) as smtp:
             self.db("make-due", first_pk)
-            up = self.site.manage("send_notifications").strip()
+            up = self.site.manage("send_notifications").strip().splitlines()[-1]
             per_request = smtp.notification_counts()
             confirmations = len(smtp.confirmations())
         final_rows = self.db("show", first_pk)["rows"]
@@ -287,8 +303,16 @@ class Bench:
 
 def main() -> int:
     args = parse_args()
-    with TempSite("consultation-burst-", keep=args.keep) as site:
-        return Bench(args, site).run()
+    with contextlib.ExitStack() as scratch:
+        database_url = None
+        if args.postgres:
+            database_url = scratch.enter_context(
+                scratch_postgres_database(args.postgres, prefix="consultation_burst")
+            )
+        with TempSite("consultation-burst-", keep=args.keep) as site:
+            if database_url:
+                site.database_url = site.env["DATABASE_URL"] = database_url
+            return Bench(args, site).run()
 
 
 if __name__ == "__main__":

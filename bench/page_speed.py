@@ -12,7 +12,10 @@ with production settings and ``DJANGO_ROOT_URLCONF=bench.bench_urls``, which add
 baseline page at /bench/bare/ (static markup of about a real page's size: the whole
 middleware stack, no query, no cache). wrk loads the home, an article and an office page
 from the page cache, and the bare page; then gunicorn restarts with
-``PAGE_CACHE_SECONDS=0`` (nothing is stored) and wrk loads the three pages again. Queries
+``PAGE_CACHE_SECONDS=0`` (no page is stored; pages are built from their own queries and the
+shared fragments: header, footer, SEO head, article parts) and wrk loads the three pages
+again; last, with ``FRAGMENT_CACHE_SECONDS=0`` as well (nothing cached at all, what the
+first request after an edit costs), the article page once more (no target). Queries
 per page are counted in a separate process with the same settings (Django's test client
 and CaptureQueriesContext); worker memory is read from /proc after each load.
 
@@ -54,6 +57,10 @@ UNCACHED_ARTICLE_RPS = 400
 MAX_QUERIES_CACHED = 0
 MAX_QUERIES_UNCACHED = 4
 MAX_WORKER_RSS_MB = 60
+
+# Also measured (no target): the article with nothing cached at all, page or fragments.
+COLD_PAGE = PAGES[1]
+COLD = {"PAGE_CACHE_SECONDS": "0", "FRAGMENT_CACHE_SECONDS": "0"}
 
 # Runs in a subprocess with the server's environment, so the settings match. For each URL:
 # one request to warm (clinic settings, shared fragments, the page itself), then counted:
@@ -320,6 +327,7 @@ class Bench:
             urls = [BARE[1], *(url for _, url in PAGES)]
             cached = self.count_queries(no_manifest, urls)
             uncached = self.count_queries({**no_manifest, "PAGE_CACHE_SECONDS": "0"}, urls)
+            cold = self.count_queries({**no_manifest, **COLD}, [COLD_PAGE[1]])
             _, stderr = collectstatic.communicate(timeout=300)
         finally:
             if collectstatic.poll() is None:
@@ -327,13 +335,13 @@ class Bench:
                 collectstatic.wait()
         if collectstatic.returncode != 0:
             raise RuntimeError(f"collectstatic failed:\n{stderr[-3000:]}")
-        return cached, uncached
+        return cached, uncached, cold
 
     def run(self) -> int:
         started = time.monotonic()
         a = self.args
         print(f"Database: {self.site.database_url}")
-        queries_cached, queries_uncached = self.prepare()
+        queries_cached, queries_uncached, queries_cold = self.prepare()
         print(f"Set up in {time.monotonic() - started:.0f} s")
         print(
             f"gunicorn on {HOST}:{self.port} ({a.workers} sync workers); "
@@ -343,6 +351,7 @@ class Bench:
         cached, rss_cached = self.phase("cached", self.env, [BARE, *PAGES])
         uncached_env = {**self.env, "PAGE_CACHE_SECONDS": "0"}
         uncached, rss_uncached = self.phase("uncached", uncached_env, PAGES)
+        cold, rss_cold = self.phase("cold", {**self.env, **COLD}, [COLD_PAGE])
         bare_rps = cached["bare"]["rps"]
 
         # The table ---------------------------------------------------------------------
@@ -352,6 +361,8 @@ class Bench:
         rows += [
             (p, url, "uncached", uncached[p], queries_uncached[url]["again"]) for p, url in PAGES
         ]
+        page, url = COLD_PAGE
+        rows.append((page, url, "cold", cold[page], queries_cold[url]["again"]))
         print()
         header = (
             f"{'page':<8} {'path':<33} {'cache':<8} {'req/s':>6} {'p50 ms':>7} {'p99 ms':>7} "
@@ -374,8 +385,11 @@ class Bench:
             )
         print(
             "\nreq/s: all rounds together; p50: the rounds' median; p99: the worst round."
-            "\nqueries: cached rows, a request the page cache answers; uncached rows, every "
-            "request\nwith PAGE_CACHE_SECONDS=0 (which also turns off the shared fragments)."
+            "\ncached: the page cache answers. uncached: PAGE_CACHE_SECONDS=0, the page cache "
+            "stores nothing and\nevery request builds the page (its own queries; the header, "
+            "footer, SEO head and article\nparts come from the shared fragment cache, as on a "
+            "running site). cold: FRAGMENT_CACHE_SECONDS=0\ntoo, nothing cached at all: what "
+            "the first request after an edit costs."
         )
         print("\nQueries when a caching server has to build the page:")
         print(f"  {'page':<8} {'first visit':>11} {'after an edit':>13}")
@@ -394,7 +408,7 @@ class Bench:
                 "the machine was busy\n(other processes), so the req/s comparisons are rough."
             )
         print("Worker memory (VmRSS after the load):")
-        for name, rss in (("cached", rss_cached), ("uncached", rss_uncached)):
+        for name, rss in (("cached", rss_cached), ("uncached", rss_uncached), ("cold", rss_cold)):
             figures = ", ".join(f"pid {pid} {mb:.1f} MB" for pid, mb in sorted(rss.items()))
             print(f"  {name:<8} {figures or 'no worker found'}")
 
@@ -451,7 +465,7 @@ class Bench:
                     f"{n} on a first visit ({edit} after an edit, {off} with PAGE_CACHE_SECONDS=0)",
                 )
             )
-        all_rss = [*rss_cached.values(), *rss_uncached.values()]
+        all_rss = [*rss_cached.values(), *rss_uncached.values(), *rss_cold.values()]
         worst = max(all_rss, default=0)
         checks.append(
             (
@@ -462,7 +476,7 @@ class Bench:
         )
         failed = [
             f"{mode} {page}"
-            for mode, results in (("cached", cached), ("uncached", uncached))
+            for mode, results in (("cached", cached), ("uncached", uncached), ("cold", cold))
             for page, r in results.items()
             if r["non_2xx"] or r["status"] != 200
         ]

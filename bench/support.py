@@ -12,10 +12,14 @@ bench/ is not a package: each script puts this folder on ``sys.path`` and import
 - ``Gunicorn(env, port, workers=..., threads=..., log=...)``: gunicorn in its own session;
   ``start()``, ``wait_until_ready(path)``, ``worker_pids()``, ``stop()`` (SIGTERM to the
   process group, SIGKILL after 15 s); ``with Gunicorn(...) as server`` starts and stops it.
+- ``scratch_postgres_database(server_url)``: a new, empty PostgreSQL database on that server
+  (a context manager yielding its URL), dropped on leaving.
 """
 
+import contextlib
 import http.client
 import os
+import secrets
 import shutil
 import signal
 import socket
@@ -24,6 +28,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 HOST = "127.0.0.1"
@@ -244,3 +249,31 @@ class Gunicorn:
 
     def __exit__(self, *exc_info) -> None:
         self.stop()
+
+
+def postgres_url_for(server_url: str, database: str) -> str:
+    """``server_url`` (postgres://user@host:port/anything) naming ``database`` instead."""
+    parts = urlsplit(server_url)
+    return urlunsplit(parts._replace(path=f"/{database}"))
+
+
+@contextlib.contextmanager
+def scratch_postgres_database(server_url: str, prefix: str = "bench"):
+    """A new, empty database ``<prefix>_<random>`` on the PostgreSQL server of ``server_url``.
+
+    ``server_url`` names a database to connect to for ``CREATE DATABASE`` (``postgres``
+    will do; its user needs the right to create databases). Yields the new database's URL;
+    on leaving, drops it, closing whatever connections are still open to it.
+    """
+    import psycopg  # not imported at the top: SQLite-only runs need no PostgreSQL driver
+
+    if urlsplit(server_url).scheme not in ("postgres", "postgresql", "pgsql"):
+        raise ValueError(f"not a PostgreSQL URL: {server_url}")
+    name = f"{prefix}_{secrets.token_hex(4)}"
+    with psycopg.connect(server_url, autocommit=True, connect_timeout=10) as connection:
+        connection.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield postgres_url_for(server_url, name)
+    finally:
+        with psycopg.connect(server_url, autocommit=True, connect_timeout=10) as connection:
+            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
