@@ -143,13 +143,17 @@ lock: $(STAMP)
 # 2. Lighthouse scores (mobile) of every public page type, from a server it starts itself;
 #    prints them and fails only when something crashes. Needs Lighthouse (`npm ci`) and
 #    Chromium at /usr/bin/chromium (or CHROME_PATH); without them it says what is missing.
+#    When pip-audit cannot read PyPI's per-release data (some registry mirrors serve only the
+#    project pages), bench/pypi_advisories.py reads the project pages instead: it answers
+#    for every pin that is its project's newest release and lists the others.
 # Lighthouse runs even when pip-audit fails; the target then fails at the end.
 audit: $(STAMP)
 	@status=0; \
 	$(VENV)/bin/pip-audit --strict --no-deps --disable-pip --progress-spinner off \
 	  -r requirements.lock || { status=$$?; echo "pip-audit failed (exit $$status), see above." \
 	  "(\"not found on PyPI\" for a package that is there: https://pypi.org/pypi/NAME/VERSION/json" \
-	  "was unreachable from here.)"; }; \
+	  "was unreachable from here.) Falling back to PyPI's project pages:"; \
+	  $(PY) bench/pypi_advisories.py requirements.lock; }; \
 	$(MAKE) --no-print-directory $(NPM_STAMP) || echo "npm ci failed, see above."; \
 	missing=""; \
 	[ -x node_modules/.bin/lighthouse ] || \

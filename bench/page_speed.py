@@ -201,12 +201,13 @@ class Bench:
                 "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
                 "DJANGO_ROOT_URLCONF": "bench.bench_urls",
                 "DJANGO_STATIC_MANIFEST": "1",
+                # Never the checkout's staticfiles/: a manifest there would switch other
+                # runs with DEBUG off to hashed names.
+                "DJANGO_STATIC_ROOT": str(site.tmp / "staticfiles"),
                 "SITE_URL": f"http://{HOST}:{self.port}",
             }
         )
         self.env = site.env
-        self.static_root = BASE_DIR / "staticfiles"
-        self.created_static_root = not self.static_root.exists()
 
     # Helpers -----------------------------------------------------------------------
 
@@ -226,12 +227,6 @@ class Bench:
     def get(self, url: str) -> tuple[int, str, int]:
         response, body = get(self.port, url, timeout=30)
         return response.status, response.getheader("X-Page-Cache") or "", len(body)
-
-    def remove_static_root(self):
-        if self.created_static_root:
-            # Leave the checkout as it was: a stale manifest would switch other runs with
-            # DEBUG off to hashed names for files it does not know.
-            shutil.rmtree(self.static_root, ignore_errors=True)
 
     def worker_rss_mb(self, server: Gunicorn) -> dict[int, float]:
         rss = {}
@@ -502,11 +497,7 @@ def main() -> int:
         print("wrk is needed: apt-get install -y wrk", file=sys.stderr)
         return 2
     with TempSite("page-speed-", keep=args.keep) as site:
-        bench = Bench(args, site)
-        try:
-            return bench.run()
-        finally:
-            bench.remove_static_root()
+        return Bench(args, site).run()
 
 
 if __name__ == "__main__":

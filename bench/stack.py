@@ -39,10 +39,9 @@ Prints one line per check; exits 0 when all pass, 1 when one fails, 3 when nginx
 PostgreSQL or Redis is missing. Everything is stopped and removed on exit, also on failure,
 Ctrl+C or SIGTERM.
 
-Settings note: STATIC_ROOT is fixed in clinic_site/settings.py (<checkout>/staticfiles),
-and a manifest there changes how every DEBUG-off process of the checkout serves static
-files; the stack collects into its temporary folder instead, through a two-line settings
-module written there (``stack_settings``: the project's settings, STATIC_ROOT moved).
+Static files are collected into the temporary folder (``DJANGO_STATIC_ROOT``), never into
+the checkout's staticfiles/, where a manifest would change how every DEBUG-off process of
+the checkout serves static files.
 """
 
 from __future__ import annotations
@@ -91,14 +90,6 @@ PAGES = {
 FRESH_ARTICLE = "/articles/understanding-dry-needling-back-shoulder-pain/"
 MIN_FILL_SECONDS = 3.1  # contact.spam.MIN_FILL_SECONDS is 3: a faster form counts as spam
 EXIT_UNAVAILABLE = 3
-
-# STATIC_ROOT cannot be set from the environment; everything else is the project's.
-STACK_SETTINGS = """\
-# Written by bench/stack.py: the project's settings, with STATIC_ROOT in the stack's folder.
-from clinic_site.settings import *  # noqa: F403
-from pathlib import Path
-STATIC_ROOT = Path({static_root!r})
-"""
 
 # Hashed names and the manifest as `collectstatic` writes them, without the brotli copies
 # (40 s or more of CPU, and nginx serves only the .gz ones): --quick-static.
@@ -496,10 +487,6 @@ class Stack:
         self.exit.callback(self._delete_redis_keys)
         self.smtp = self.exit.enter_context(RecordingSMTPServer())
         self.media_root.mkdir()
-        (self.tmp / "python").mkdir()
-        (self.tmp / "python" / "stack_settings.py").write_text(
-            STACK_SETTINGS.format(static_root=str(self.static_root))
-        )
         variables = {
             "DJANGO_SECRET_KEY": secrets.token_urlsafe(64),
             "DJANGO_ALLOWED_HOSTS": HOST,
@@ -514,6 +501,7 @@ class Stack:
             "DEFAULT_FROM_EMAIL": f"website@{HOST}",
             "SERVER_EMAIL": f"website@{HOST}",
             "DJANGO_MEDIA_ROOT": str(self.media_root),
+            "DJANGO_STATIC_ROOT": str(self.static_root),
             "PROXY_CACHE_SECONDS": str(self.proxy_cache_seconds),
             "DJANGO_STATIC_MANIFEST": "1",
             "DJANGO_LOG_LEVEL": "INFO",
@@ -524,10 +512,6 @@ class Stack:
             **self.site.env,
             **variables,
             "DJANGO_DEBUG": "0",
-            "DJANGO_SETTINGS_MODULE": "stack_settings",
-            "PYTHONPATH": os.pathsep.join(
-                filter(None, [str(self.tmp / "python"), os.environ.get("PYTHONPATH")])
-            ),
         }
         self.env.pop("DJANGO_ROOT_URLCONF", None)
         self._step(f"environment, database {self.database_url.rsplit('/', 1)[-1]}", started)

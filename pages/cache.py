@@ -15,6 +15,7 @@ import contextvars
 import datetime
 import hashlib
 import logging
+import time
 
 from django.conf import settings
 from django.core.cache import cache
@@ -181,9 +182,10 @@ def _key(request) -> str:
 class AnonymousPageCacheMiddleware:
     """Serves ``@public_page`` views to anonymous visitors from the shared cache.
 
-    An entry is stored as (content version, status, headers, body): a hit costs one cache
-    round trip (the version and the entry together) and no unpickling of a response
-    object, and an entry from before the latest edit is simply not used.
+    An entry is stored as (content version, status, headers, body, when it goes stale): a
+    hit costs one cache round trip (the version and the entry together) and no unpickling
+    of a response object, and an entry from before the latest edit is simply not used.
+    A hit tells nginx (X-Accel-Expires) to keep the page only for what is left of its life.
     """
 
     def __init__(self, get_response):
@@ -208,8 +210,13 @@ class AnonymousPageCacheMiddleware:
                 entry = (
                     request._page_cache_version,
                     response.status_code,
-                    list(response.items()),
+                    [
+                        (name, value)
+                        for name, value in response.items()
+                        if name != "X-Accel-Expires"
+                    ],
                     response.content,
+                    time.time() + timeout,  # when the entry goes stale
                 )
                 cache.set(key, entry, timeout)
             response[HEADER] = "miss"
@@ -228,12 +235,16 @@ class AnonymousPageCacheMiddleware:
         request._page_cache_version = version
         request._page_version_token = _page_version.set(version)
         entry = found.get(key)
-        if entry is None or entry[0] != version:
-            return None
-        _version, status, headers, content = entry
+        if entry is None or len(entry) != 5 or entry[0] != version:
+            return None  # (an entry in an older layout, left by the previous release: rebuilt)
+        _version, status, headers, content, stale_at = entry
         response = HttpResponse(content, status=status)
         for name, value in headers:
             response[name] = value
+        # The proxy may keep the page only as long as it has left, not a full period again.
+        proxy_seconds = min(settings.PROXY_CACHE_SECONDS, int(stale_at - time.time()))
+        if proxy_seconds > 0:
+            response["X-Accel-Expires"] = str(proxy_seconds)
         response[HEADER] = "hit"
         return response
 

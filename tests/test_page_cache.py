@@ -237,3 +237,16 @@ def test_staff_preview_never_reads_fragments(admin_client, client, settings):
     Article.objects.filter(pk=article.pk).update(title="Edited without signals")
     html = admin_client.get(article.get_absolute_url()).content.decode()
     assert "Edited without signals" in html and "Published title" not in html
+
+
+@pytest.mark.locmem_cache  # moves the clock; Redis would expire entries by its own
+def test_proxy_is_told_only_what_is_left_of_a_cached_page_life(client, settings):
+    settings.PROXY_CACHE_SECONDS = 300
+    ArticleFactory()
+    # 23:58 in New York: the page lives until midnight, 120 s.
+    with time_machine.travel(datetime.datetime(2026, 11, 19, 4, 58, tzinfo=UTC), tick=False):
+        first = client.get("/articles/")
+    assert first["X-Page-Cache"] == "miss" and first["X-Accel-Expires"] == "120"
+    with time_machine.travel(datetime.datetime(2026, 11, 19, 4, 59, tzinfo=UTC), tick=False):
+        hit = client.get("/articles/")
+    assert hit["X-Page-Cache"] == "hit" and hit["X-Accel-Expires"] == "60"
