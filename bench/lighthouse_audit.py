@@ -18,6 +18,7 @@ crashed (the server, or Lighthouse on a page).
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -126,11 +127,27 @@ class Audit:
         )
         self.env = site.env
 
-    def lighthouse(self, name: str, path: str) -> dict | None:
-        """Lighthouse's JSON report for one page, or None when Lighthouse failed."""
+    def lighthouse(self, name: str, path: str, attempts: int = 3) -> dict | None:
+        """Lighthouse's JSON report for one page, or None when Lighthouse failed.
+
+        Chrome sometimes loses the trace of a page load (Lighthouse: NO_NAVSTART, "Please run
+        Lighthouse again"); such a run is tried again, up to ``attempts`` times in all."""
+        for attempt in range(1, attempts + 1):
+            report, error = self._lighthouse_once(name, path)
+            if report is not None:
+                return report
+            if "run Lighthouse again" not in error or attempt == attempts:
+                print(f"\nLighthouse failed on {name} ({path}): {error}")
+                return None
+            print(f"  (Lighthouse lost the trace of {name}, attempt {attempt}: trying again)")
+        return None
+
+    def _lighthouse_once(self, name: str, path: str) -> tuple[dict | None, str]:
         slug = name.replace(" ", "-")
         output = self.tmp / f"{slug}.report.json"
+        output.unlink(missing_ok=True)
         profile = self.tmp / f"chrome-profile-{slug}"
+        shutil.rmtree(profile, ignore_errors=True)
         command = [
             str(LIGHTHOUSE),
             self.base_url + path,
@@ -149,14 +166,11 @@ class Audit:
             timeout=300,
         )
         if done.returncode != 0 or not output.exists():
-            print(f"\nLighthouse failed on {name} ({path}), exit {done.returncode}:")
-            print(done.stderr[-2000:])
-            return None
+            return None, f"exit {done.returncode}:\n{done.stderr[-2000:]}"
         report = json.loads(output.read_text())
         if report.get("runtimeError"):
-            print(f"\nLighthouse could not audit {name}: {report['runtimeError']}")
-            return None
-        return report
+            return None, f"{report['runtimeError']}"
+        return report, ""
 
     def run(self) -> int:
         for what, path in (("Lighthouse", LIGHTHOUSE), ("Chromium", Path(CHROME_PATH))):

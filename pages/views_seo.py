@@ -12,14 +12,15 @@ from django.views.generic import RedirectView
 @require_safe
 @cache_control(max_age=86400, public=True)
 def robots_txt(request):
-    """Everything may be crawled but admin; the sitemap is on ``SITE_URL``."""
-    lines = [
-        "User-agent: *",
-        "Allow: /",
-        f"Disallow: {reverse('admin:index')}",
-        "",
-        f"Sitemap: {settings.SITE_URL.rstrip('/')}{reverse('sitemap')}",
-    ]
+    """Everything may be crawled but admin; the sitemap is on ``SITE_URL``.
+
+    A custom ``ADMIN_URL`` is kept secret: robots.txt is public, so it does not name it
+    (admin pages tell crawlers themselves: ``<meta name="robots" content="NONE,NOARCHIVE">``).
+    """
+    lines = ["User-agent: *", "Allow: /"]
+    if settings.ADMIN_URL == "admin/":
+        lines.append(f"Disallow: {reverse('admin:index')}")
+    lines += ["", f"Sitemap: {settings.SITE_URL.rstrip('/')}{reverse('sitemap')}"]
     return HttpResponse("\n".join(lines) + "\n", content_type="text/plain; charset=utf-8")
 
 

@@ -6,6 +6,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 from PIL import Image
 
+from contact.models import ConsultationRequest
 from pages.models import Article, ClinicSettings, Closure, Office, OpeningHours, Promotion
 
 
@@ -92,3 +93,23 @@ class PromotionFactory(factory.django.DjangoModelFactory):
     amount = "50.00"
     applies_to = "fitness memberships"
     fine_print = "Some exclusions may apply."
+
+
+def due_requests(count: int) -> list[ConsultationRequest]:
+    """``count`` consultation requests due for mail now (a phone number, no email: one staff
+    mail each), in the order a worker claims them."""
+    past = timezone.now() - datetime.timedelta(minutes=1)
+    rows = [
+        ConsultationRequest(
+            name=f"Patient {n}",
+            phone="(860) 555-0123",
+            contact_method="phone",
+            best_time="morning",
+            consent_at=past,
+            received_at=past,
+            next_attempt_at=past + datetime.timedelta(microseconds=n),  # claimed in order
+        )
+        for n in range(count)
+    ]
+    ConsultationRequest.objects.bulk_create(rows)
+    return list(ConsultationRequest.objects.order_by("next_attempt_at"))

@@ -10,7 +10,6 @@ They run in the second ``make test`` pass (``DATABASE_URL=$TEST_DATABASE_URL`` a
 ``REDIS_URL``); anywhere else they are skipped, saying what they need.
 """
 
-import datetime
 import os
 import re
 import subprocess
@@ -29,7 +28,6 @@ from django.core.cache import cache, caches
 from django.core.mail.backends.locmem import EmailBackend as LocmemEmailBackend
 from django.db import connection, connections
 from django.test import Client
-from django.utils import timezone
 
 from contact.models import ConsultationRequest, NotificationRecipient
 from contact.notifications import claim_next, send_pending
@@ -37,7 +35,7 @@ from contact.spam import RATE_LIMIT_COUNT, RATE_LIMIT_WINDOW_SECONDS, _rate_key,
 from pages.cache import VERSION_KEY, current_version
 
 from . import smtp_server as smtp
-from .factories import ArticleFactory, ClinicSettingsFactory
+from .factories import ArticleFactory, ClinicSettingsFactory, due_requests
 
 # The real-SMTP fixture, registered for this module.
 smtp_factory = smtp.smtp_factory
@@ -151,24 +149,6 @@ def test_consultation_rate_limit_counter_lives_in_redis():
 
 STAFF = "frontdesk@example.com"
 STAFF_SUBJECT = re.compile(r"New consultation request #(\d+)\b")
-
-
-def due_requests(count: int) -> list[ConsultationRequest]:
-    past = timezone.now() - datetime.timedelta(minutes=1)
-    rows = [
-        ConsultationRequest(
-            name=f"Patient {n}",
-            phone="(860) 555-0123",
-            contact_method="phone",
-            best_time="morning",
-            consent_at=past,
-            received_at=past,
-            next_attempt_at=past + datetime.timedelta(microseconds=n),  # claimed in order
-        )
-        for n in range(count)
-    ]
-    ConsultationRequest.objects.bulk_create(rows)
-    return list(ConsultationRequest.objects.order_by("next_attempt_at"))
 
 
 def psycopg_connect():

@@ -137,16 +137,19 @@ def test_admin_url_moves_the_admin(settings):
     assert reverse("admin:index") == "/admin/"
 
 
-def test_robots_txt_disallows_the_configured_admin_path(client, settings):
+def test_robots_txt_never_names_a_custom_admin_path(client, settings):
     import clinic_site.urls
 
     settings.ADMIN_URL = "staff-area/"
     try:
         importlib.reload(clinic_site.urls)
         clear_url_caches()
-        lines = client.get("/robots.txt").text.splitlines()
-        assert "Disallow: /staff-area/" in lines
-        assert "Disallow: /admin/" not in lines
+        robots = client.get("/robots.txt").text
+        assert "staff-area" not in robots  # robots.txt is public: the path stays secret
+        assert "Disallow: /admin/" not in robots.splitlines()
+        # The admin pages keep crawlers out themselves.
+        login_page = client.get("/staff-area/login/").text
+        assert '<meta name="robots" content="NONE,NOARCHIVE">' in login_page
     finally:
         settings.ADMIN_URL = "admin/"
         importlib.reload(clinic_site.urls)

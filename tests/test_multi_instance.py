@@ -17,7 +17,6 @@ skipped, saying what they need.
 """
 
 import asyncio
-import datetime
 import os
 import re
 import secrets
@@ -31,7 +30,6 @@ import pytest
 from django.conf import settings as django_settings
 from django.core.cache import cache
 from django.db import connection
-from django.utils import timezone
 
 from contact.models import ConsultationRequest, NotificationRecipient
 from contact.spam import MIN_FILL_SECONDS, RATE_LIMIT_COUNT, _rate_key
@@ -39,7 +37,7 @@ from contact.views import RATE_LIMIT_MESSAGE
 from pages.models import Article
 
 from .conftest import on_postgresql, on_redis
-from .factories import ArticleFactory, ClinicSettingsFactory
+from .factories import ArticleFactory, ClinicSettingsFactory, due_requests
 from .processes import HOST, AppServer, Worker, form_fields, replace_field
 from .smtp_server import RecordingHandler, RecordingSMTPServer, free_port
 
@@ -202,25 +200,6 @@ def wait_until(condition, timeout: float, what: str, interval: float = 0.05):
     return result
 
 
-def due_requests(count: int) -> list[int]:
-    """``count`` requests due for mail now, without an email (one staff mail each)."""
-    past = timezone.now() - datetime.timedelta(minutes=1)
-    rows = [
-        ConsultationRequest(
-            name=f"Patient {n}",
-            phone="(860) 555-0123",
-            contact_method="phone",
-            best_time="morning",
-            consent_at=past,
-            received_at=past,
-            next_attempt_at=past + datetime.timedelta(microseconds=n),
-        )
-        for n in range(count)
-    ]
-    ConsultationRequest.objects.bulk_create(rows)
-    return sorted(ConsultationRequest.objects.values_list("pk", flat=True))
-
-
 def notified_count() -> int:
     return ConsultationRequest.objects.filter(notified_at__isnull=False).count()
 
@@ -344,7 +323,7 @@ def test_two_loop_workers_mail_200_requests_exactly_once_each(slow_smtp, process
     # start on them within one poll interval (0.2 s) of each other.
     for worker in workers:
         worker.wait_until_running()
-    pks = due_requests(200)
+    pks = sorted(row.pk for row in due_requests(200))
     started = time.monotonic()
     wait_until(lambda: notified_count() == 200, 90, "all 200 requests notified", 0.1)
     elapsed = time.monotonic() - started
@@ -378,7 +357,7 @@ def test_killing_a_worker_mid_batch_ten_times_loses_nothing(slow_smtp, processes
     # A killed worker's claimed row is leased for LEASE_SECONDS (not 5 minutes), then due
     # again: the lease ending is what brings it back, as in production.
     env = worker_env(tmp_path, smtp.port, NOTIFICATION_LEASE_SECONDS=str(LEASE_SECONDS))
-    pks = due_requests(200)
+    pks = sorted(row.pk for row in due_requests(200))
 
     killed_after = []
     for n in range(KILLS):
