@@ -137,7 +137,7 @@ class Bench:
                 print(f"  round {n + 1}/{a.rounds} done", flush=True)
         results = {name: combine(r) if r else None for name, r in rounds.items()}
         self.table(results, broken, len(html.body))
-        # gunicorn.conf.py recycles a worker after GUNICORN_MAX_REQUESTS (1000 +- 10%):
+        # gunicorn.conf.py recycles a worker after GUNICORN_MAX_REQUESTS (10000 +- 10%):
         # under this load that is every few seconds, and each restart shows in the p99.
         booted = sum(
             (stack.tmp / f"gunicorn-{port}.log").read_text().count("Booting worker")
