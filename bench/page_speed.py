@@ -420,14 +420,24 @@ class Bench:
 
         # The targets -------------------------------------------------------------------
         checks = []
+        # Each round loads the bare page and the cached pages one after the other, so a
+        # round's ratio compares them under the same background load; the median of the
+        # rounds' ratios is the figure judged (the ratio of the totals is shown beside it).
+        bare_rounds = cached["bare"]["round_rps"]
         for page, _ in PAGES:
             rps = cached[page]["rps"]
-            ratio = rps / bare_rps if bare_rps else 0
+            overall = rps / bare_rps if bare_rps else 0
+            page_rounds = cached[page]["round_rps"]
+            paired = []
+            if len(page_rounds) == len(bare_rounds):
+                paired = [p / b for p, b in zip(page_rounds, bare_rounds, strict=True) if b]
+            ratio = statistics.median(paired) if paired else 0
             checks.append(
                 (
                     f"{page} cached within 10% of bare req/s",
                     ratio >= CACHED_VS_BARE,
-                    f"{rps:.0f} vs {bare_rps:.0f} ({ratio:.0%})",
+                    f"{ratio:.0%} (median of the rounds; all rounds: {rps:.0f} vs "
+                    f"{bare_rps:.0f}, {overall:.0%})",
                 )
             )
         article_rps = uncached["article"]["rps"]
