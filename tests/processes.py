@@ -27,7 +27,9 @@ from dataclasses import dataclass
 from html.parser import HTMLParser
 from http.cookies import SimpleCookie
 from pathlib import Path
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
+
+from django.db import connection as django_connection
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 HOST = "127.0.0.1"
@@ -329,3 +331,14 @@ def replace_field(fields: list[tuple[str, str]], name: str, value: str) -> list[
             replaced.append((key, value))
             done = True
     return replaced
+
+
+def database_url() -> str:
+    """DATABASE_URL of pytest-django's test database (``test_<name>``), for subprocesses."""
+    params = django_connection.settings_dict
+    auth = quote(params["USER"] or "", safe="")
+    if params["PASSWORD"]:
+        auth += ":" + quote(params["PASSWORD"], safe="")
+    host = params["HOST"] or "localhost"
+    port = f":{params['PORT']}" if params["PORT"] else ""
+    return f"postgres://{auth}{'@' if auth else ''}{host}{port}/{quote(params['NAME'])}"

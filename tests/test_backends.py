@@ -19,7 +19,6 @@ import time
 from collections import Counter
 from http import HTTPStatus
 from pathlib import Path
-from urllib.parse import quote
 
 import pytest
 from django.conf import settings as django_settings
@@ -36,6 +35,7 @@ from pages.cache import VERSION_KEY, current_version
 
 from . import smtp_server as smtp
 from .factories import ArticleFactory, ClinicSettingsFactory, due_requests
+from .processes import database_url
 
 # The real-SMTP fixture, registered for this module.
 smtp_factory = smtp.smtp_factory
@@ -163,17 +163,6 @@ def psycopg_connect():
         host=params["HOST"] or None,
         port=params["PORT"] or None,
     )
-
-
-def database_url() -> str:
-    """DATABASE_URL of pytest-django's test database (``test_<name>``), for subprocesses."""
-    params = connection.settings_dict
-    auth = quote(params["USER"] or "", safe="")
-    if params["PASSWORD"]:
-        auth += ":" + quote(params["PASSWORD"], safe="")
-    host = params["HOST"] or "localhost"
-    port = f":{params['PORT']}" if params["PORT"] else ""
-    return f"postgres://{auth}{'@' if auth else ''}{host}{port}/{quote(params['NAME'])}"
 
 
 @needs_postgresql

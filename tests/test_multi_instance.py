@@ -24,7 +24,6 @@ import signal
 import time
 from collections import Counter
 from http import HTTPStatus
-from urllib.parse import quote
 
 import pytest
 from django.conf import settings as django_settings
@@ -38,7 +37,7 @@ from pages.models import Article
 
 from .conftest import on_postgresql, on_redis
 from .factories import ArticleFactory, ClinicSettingsFactory, due_requests
-from .processes import HOST, AppServer, Worker, form_fields, replace_field
+from .processes import HOST, AppServer, Worker, database_url, form_fields, replace_field
 from .smtp_server import RecordingHandler, RecordingSMTPServer, free_port
 
 POSTGRESQL_MISSING = (
@@ -67,17 +66,6 @@ SENT_LINE = re.compile(r"Mail for consultation request #(\d+) sent")
 
 
 # The environment of the subprocesses.
-
-
-def database_url() -> str:
-    """DATABASE_URL of pytest-django's test database (``test_<name>``)."""
-    params = connection.settings_dict
-    auth = quote(params["USER"] or "", safe="")
-    if params["PASSWORD"]:
-        auth += ":" + quote(params["PASSWORD"], safe="")
-    host = params["HOST"] or "localhost"
-    port = f":{params['PORT']}" if params["PORT"] else ""
-    return f"postgres://{auth}{'@' if auth else ''}{host}{port}/{quote(params['NAME'])}"
 
 
 def site_env(tmp_path, **changes) -> dict:
