@@ -40,6 +40,7 @@ from support import (  # noqa: E402
     HOST,  # the load generator only ever targets this address
     Gunicorn,
     TempSite,
+    collectstatic_beside,
     free_port,
     get,
 )
@@ -113,19 +114,6 @@ print(json.dumps(result))
 """
 
 
-COLLECTSTATIC_WITHOUT_COMPRESSION = """
-import django
-from django.conf import settings
-django.setup()
-settings.STORAGES = {
-    **settings.STORAGES,
-    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.ManifestStaticFilesStorage"},
-}
-from django.core.management import call_command
-call_command("collectstatic", interactive=False, verbosity=0)
-"""
-
-
 def parse_args():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--duration", type=int, default=10, help="seconds of load per page")
@@ -174,6 +162,22 @@ def parse_wrk(output: str) -> dict:
         "non_2xx": int(find(r"Non-2xx or 3xx responses: (\d+)") or 0),
         "errors": errors,
     }
+
+
+def wrk(url: str, seconds: float, *, threads: int, connections: int) -> dict:
+    """``seconds`` of wrk's load on ``url``: its figures, as parse_wrk() reads them."""
+    command = [
+        "wrk",
+        f"-t{threads}",
+        f"-c{connections}",
+        f"-d{seconds:g}s",
+        "--timeout",
+        "10s",  # wrk's default (2 s) drops slow uncached responses from the latencies
+        "--latency",
+        url,
+    ]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 60, check=True)
+    return parse_wrk(done.stdout)
 
 
 def combine(rounds: list[dict]) -> dict:
@@ -246,20 +250,8 @@ class Bench:
 
     def load(self, url: str, seconds: float) -> dict:
         a = self.args
-        command = [
-            "wrk",
-            f"-t{a.threads}",
-            f"-c{a.connections}",
-            f"-d{seconds:g}s",
-            "--timeout",
-            "10s",  # wrk's default (2 s) drops slow uncached responses from the latencies
-            "--latency",
-            f"http://{HOST}:{self.port}{url}",
-        ]
-        done = subprocess.run(
-            command, capture_output=True, text=True, timeout=seconds + 60, check=True
-        )
-        return parse_wrk(done.stdout)
+        url = f"http://{HOST}:{self.port}{url}"
+        return wrk(url, seconds, threads=a.threads, connections=a.connections)
 
     # The run -----------------------------------------------------------------------
 
@@ -304,32 +296,13 @@ class Bench:
         # manifest, which does not change them. Without --compress the gzip and brotli
         # copies (a minute or two of CPU, and nothing the measured pages use) are skipped:
         # same hashed names, same manifest, same HTML.
-        if self.args.compress:
-            command = [sys.executable, str(BASE_DIR / "manage.py"), "collectstatic", "--noinput"]
-        else:
-            command = [sys.executable, "-c", COLLECTSTATIC_WITHOUT_COMPRESSION]
-        collectstatic = subprocess.Popen(
-            command,
-            cwd=BASE_DIR,
-            env=self.env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        try:
+        with collectstatic_beside(self.env, compress=self.args.compress, timeout=300):
             no_manifest = {**self.env, "DJANGO_STATIC_MANIFEST": "0"}
             self.site.setup(env=no_manifest, timeout=300)
             urls = [BARE[1], *(url for _, url in PAGES)]
             cached = self.count_queries(no_manifest, urls)
             uncached = self.count_queries({**no_manifest, "PAGE_CACHE_SECONDS": "0"}, urls)
             cold = self.count_queries({**no_manifest, **COLD}, [COLD_PAGE[1]])
-            _, stderr = collectstatic.communicate(timeout=300)
-        finally:
-            if collectstatic.poll() is None:
-                collectstatic.kill()
-                collectstatic.wait()
-        if collectstatic.returncode != 0:
-            raise RuntimeError(f"collectstatic failed:\n{stderr[-3000:]}")
         return cached, uncached, cold
 
     def run(self) -> int:

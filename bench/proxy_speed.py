@@ -29,14 +29,13 @@ import argparse
 import contextlib
 import os
 import shutil
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # bench/ is not a package
-from page_speed import combine, parse_wrk  # noqa: E402
-from stack import HOST, Nginx, Stack, unavailable  # noqa: E402
+from page_speed import combine, wrk  # noqa: E402
+from stack import HOST, Client, Nginx, Stack, unavailable  # noqa: E402
 
 ARTICLE = "/articles/what-is-dry-needling/"
 STATIC_COPY = "proxy-speed/article.html"  # under STATIC_ROOT, so at /static/<this>
@@ -77,8 +76,9 @@ class Bench:
     def check(self, name: str) -> str:
         """Warm the target up; '' when it answers as it should, else what is wrong."""
         _, port, path = self.targets[name]
-        client = self.stack.client if port == self.stack.https_port else None
-        client = client or type(self.stack.client)(port, self.stack.certificate)
+        client = self.stack.client
+        if port != self.stack.https_port:
+            client = Client(port, self.stack.certificate)
         for _ in range(10 * self.args.workers):
             response = client.get(path)
         if response.status != 200:
@@ -89,15 +89,6 @@ class Bench:
         if name in ("1 app", "2 apps") and (cache or response.header("X-Page-Cache") != "hit"):
             return f"X-Cache-Status {cache or '-'}, X-Page-Cache {response.header('X-Page-Cache')}"
         return ""
-
-    def load(self, url: str, seconds: float) -> dict:
-        a = self.args
-        command = ["wrk", f"-t{a.threads}", f"-c{a.connections}", f"-d{seconds:g}s"]
-        command += ["--timeout", "10s", "--latency", url]
-        done = subprocess.run(
-            command, capture_output=True, text=True, timeout=seconds + 60, check=True
-        )
-        return parse_wrk(done.stdout)
 
     def run(self) -> int:
         stack, a = self.stack, self.args
@@ -133,7 +124,10 @@ class Bench:
             for n in range(a.rounds):
                 for name, (_, port, path) in self.targets.items():
                     if name not in broken:
-                        rounds[name].append(self.load(f"https://{HOST}:{port}{path}", seconds))
+                        url = f"https://{HOST}:{port}{path}"
+                        rounds[name].append(
+                            wrk(url, seconds, threads=a.threads, connections=a.connections)
+                        )
                 print(f"  round {n + 1}/{a.rounds} done", flush=True)
         results = {name: combine(r) if r else None for name, r in rounds.items()}
         self.table(results, broken, len(html.body))

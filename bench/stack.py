@@ -67,13 +67,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))  # bench/ is not a pack
 from support import (  # noqa: E402
     BASE_DIR,
     HOST,
+    MIN_FILL_SECONDS,
     Gunicorn,
     TempSite,
+    collectstatic_beside,
     free_port,
     scratch_postgres_database,
 )
 
-sys.path.insert(0, str(BASE_DIR))
+from tests.processes import Process  # noqa: E402  (support put the project on sys.path)
 from tests.smtp_server import RecordingSMTPServer  # noqa: E402
 
 NGINX_TEMPLATE = BASE_DIR / "deploy" / "nginx" / "clinic.conf"
@@ -81,6 +83,7 @@ GUNICORN_CONF = "clinic_site/gunicorn.conf.py"
 DEFAULT_POSTGRES_URL = "postgres://postgres@127.0.0.1:5432/postgres"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/14"
 ADMIN_USER = "stack-admin"
+ADMIN = "/admin/"  # ADMIN_URL's default
 PAGES = {
     "home": "/",
     "article": "/articles/what-is-dry-needling/",
@@ -88,22 +91,7 @@ PAGES = {
 }
 # Requested only by the proxy-cache check, so that its first request is a miss.
 FRESH_ARTICLE = "/articles/understanding-dry-needling-back-shoulder-pain/"
-MIN_FILL_SECONDS = 3.1  # contact.spam.MIN_FILL_SECONDS is 3: a faster form counts as spam
 EXIT_UNAVAILABLE = 3
-
-# Hashed names and the manifest as `collectstatic` writes them, without the brotli copies
-# (40 s or more of CPU, and nginx serves only the .gz ones): --quick-static.
-COLLECTSTATIC_QUICK = """
-import django
-from django.conf import settings
-django.setup()
-settings.STORAGES = {
-    **settings.STORAGES,
-    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.ManifestStaticFilesStorage"},
-}
-from django.core.management import call_command
-call_command("collectstatic", interactive=False, verbosity=0)
-"""
 
 # What Debian's /etc/nginx/nginx.conf gives the site file, with every path in the prefix.
 NGINX_MAIN = """\
@@ -222,12 +210,12 @@ def self_signed_certificate(folder: Path) -> tuple[Path, Path]:
     return certificate, key
 
 
-class Nginx:
+class Nginx(Process):
     """A private nginx in ``prefix``: the site file rendered from the repo's template.
 
     ``app_servers`` are ``host:port`` strings; ``proxy_cache=False`` switches the page cache
     off (bench/proxy_speed.py compares both). The master runs in the foreground in its own
-    session; ``stop()`` sends SIGQUIT (graceful), then SIGKILL to the group.
+    session; ``stop()`` sends SIGTERM, then SIGKILL to the group.
     """
 
     def __init__(
@@ -247,7 +235,6 @@ class Nginx:
         self.prefix = prefix
         self.https_port = https_port or free_port()
         self.http_port = http_port or free_port()
-        self.binary = find_nginx()
         prefix.mkdir(parents=True, exist_ok=True)
         (prefix / "temp").mkdir(exist_ok=True)
         site = render_nginx_site(
@@ -286,32 +273,24 @@ class Nginx:
         )
         self.access_log = prefix / "access.log"
         self.error_log = prefix / "error.log"
-        self.log = prefix / "nginx.out"
-        self.process: subprocess.Popen | None = None
-
-    def command(self, *extra: str) -> list[str]:
-        return [self.binary, "-p", str(self.prefix), "-c", str(self.conf), *extra]
+        nginx = [find_nginx(), "-p", str(prefix), "-c", str(self.conf)]
+        self.test_command = [*nginx, "-t"]
+        super().__init__([*nginx, "-g", "daemon off;"], dict(os.environ), prefix / "nginx.out")
 
     def test_config(self) -> None:
         done = subprocess.run(
-            self.command("-t"), capture_output=True, text=True, timeout=30, check=False
+            self.test_command, capture_output=True, text=True, timeout=30, check=False
         )
         if done.returncode != 0:
             raise RuntimeError(f"nginx -t failed:\n{done.stderr}")
 
     def start(self, timeout: float = 20) -> Nginx:
         self.test_config()
-        with open(self.log, "a") as log:
-            self.process = subprocess.Popen(
-                self.command("-g", "daemon off;"),
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
+        super().start()
         deadline = time.monotonic() + timeout
         while True:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"nginx exited:\n{self.log.read_text()[-3000:]}")
+            if not self.alive():
+                raise RuntimeError(f"nginx exited:\n{self.output()[-3000:]}")
             try:
                 socket.create_connection((HOST, self.https_port), timeout=1).close()
                 return self
@@ -320,57 +299,11 @@ class Nginx:
                     raise RuntimeError(f"nginx did not listen within {timeout:g} s") from None
                 time.sleep(0.05)
 
-    def stop(self) -> None:
-        process = self.process
-        if process is None or process.poll() is not None:
-            return
-        for sig, wait in ((signal.SIGQUIT, 10), (signal.SIGKILL, 10)):
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, sig)
-            try:
-                process.wait(timeout=wait)
-                return
-            except subprocess.TimeoutExpired:
-                continue
-
     def __enter__(self) -> Nginx:
         return self.start()
 
     def __exit__(self, *exc_info) -> None:
         self.stop()
-
-
-class Background:
-    """A command in its own session (the notification worker), output to ``log``."""
-
-    def __init__(self, command: list[str], *, env: dict, log: Path):
-        self.command, self.env, self.log = command, env, log
-        self.process: subprocess.Popen | None = None
-
-    def start(self) -> Background:
-        with open(self.log, "a") as log:
-            self.process = subprocess.Popen(
-                self.command,
-                cwd=BASE_DIR,
-                env=self.env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        return self
-
-    def stop(self) -> None:
-        process = self.process
-        if process is None or process.poll() is not None:
-            return
-        for sig in (signal.SIGTERM, signal.SIGKILL):
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, sig)
-            try:
-                process.wait(timeout=15)
-                return
-            except subprocess.TimeoutExpired:
-                continue
 
 
 # HTTPS through nginx -----------------------------------------------------------------
@@ -421,6 +354,15 @@ class Client:
             "GET", path, headers={k.replace("_", "-"): v for k, v in headers.items()}
         )
 
+    def post_form(self, path: str, data: dict, headers: dict | None = None) -> Response:
+        """POST ``data`` form-encoded, with the ``Origin`` a browser sends."""
+        headers = {
+            "Content-Type": "application/x-www-form-urlencoded",
+            "Origin": self.origin,
+            **(headers or {}),
+        }
+        return self.request("POST", path, body=urlencode(data), headers=headers)
+
 
 # The stack ---------------------------------------------------------------------------
 
@@ -456,7 +398,7 @@ class Stack:
         self.database_url = ""
         self.smtp: RecordingSMTPServer | None = None
         self.servers: list[Gunicorn] = []
-        self.worker: Background | None = None
+        self.worker: Process | None = None
         self.nginx: Nginx | None = None
         self.client: Client | None = None
         self.certificate: Path | None = None
@@ -508,20 +450,16 @@ class Stack:
             "WEB_CONCURRENCY": str(self.workers),
         }
         (self.tmp / "env").write_text("".join(f"{k}={v}\n" for k, v in variables.items()))
-        self.env = {
-            **self.site.env,
-            **variables,
-            "DJANGO_DEBUG": "0",
-        }
+        self.env = {**self.site.env, **variables}  # the site's: DJANGO_DEBUG=0 too
         self.env.pop("DJANGO_ROOT_URLCONF", None)
         self._step(f"environment, database {self.database_url.rsplit('/', 1)[-1]}", started)
 
         # 2. Deploying a new version: migrate, collectstatic, check --deploy.
         started = time.monotonic()
-        collect = self._collectstatic()
-        try:
-            self.site.manage("migrate", "--noinput", env=self.env)
-            self.site.manage("load_demo_content", env=self.env)
+        # collectstatic runs beside the set-up, as in page_speed.py; the guide's command
+        # unless --quick-static.
+        with collectstatic_beside(self.env, compress=not self.quick_static):
+            self.site.setup(env=self.env)
             self.site.manage(
                 "createsuperuser",
                 "--noinput",
@@ -531,10 +469,8 @@ class Stack:
                 f"{ADMIN_USER}@example.com",
                 env={**self.env, "DJANGO_SUPERUSER_PASSWORD": self.admin_password},
             )
-        finally:
-            collect_error = self._finish_collectstatic(collect)
-        if collect_error:
-            raise RuntimeError(collect_error)
+        if self.quick_static:
+            self._gzip_static()
         self._step("migrate, load_demo_content, collectstatic", started)
         started = time.monotonic()
         self.check_deploy = subprocess.run(
@@ -560,10 +496,11 @@ class Stack:
             )
             self.exit.callback(server.stop)
             self.servers.append(server.start())
-        self.worker = Background(
+        self.worker = Process(
             [sys.executable, "manage.py", "send_notifications", "--loop"],
-            env=self.env,
-            log=self.tmp / "worker.log",
+            self.env,
+            self.tmp / "worker.log",
+            name="worker",
         )
         self.exit.callback(self.worker.stop)
         self.worker.start()
@@ -592,53 +529,22 @@ class Stack:
         self.client = Client(self.https_port, self.certificate)
         self._step(f"nginx on {self.https_port} (https), {self.http_port} (http)", started)
 
-    def _collectstatic(self) -> subprocess.Popen:
-        """Started beside migrate (as page_speed.py does); the guide's command by default."""
-        if self.quick_static:
-            command = [sys.executable, "-c", COLLECTSTATIC_QUICK]
-        else:
-            command = [
-                sys.executable,
-                "manage.py",
-                "collectstatic",
-                "--noinput",
-                "--verbosity",
-                "0",
-            ]
-        return subprocess.Popen(
-            command,
-            cwd=BASE_DIR,
-            env=self.env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
+    def _gzip_static(self) -> None:
+        """--quick-static: the .gz copies nginx's gzip_static serves (no brotli ones)."""
+        done = subprocess.run(
+            [sys.executable, "-m", "whitenoise.compress", "--no-brotli", "-q"]
+            + [str(self.static_root)],
+            capture_output=True,
             text=True,
+            timeout=300,
+            check=False,
         )
-
-    def _finish_collectstatic(self, process: subprocess.Popen) -> str:
-        try:
-            _, stderr = process.communicate(timeout=600)
-        finally:
-            if process.poll() is None:
-                process.kill()
-                process.wait()
-        if process.returncode != 0:
-            return f"collectstatic failed:\n{stderr[-3000:]}"
-        if self.quick_static:  # the .gz copies nginx's gzip_static serves
-            done = subprocess.run(
-                [sys.executable, "-m", "whitenoise.compress", "--no-brotli", "-q"]
-                + [str(self.static_root)],
-                capture_output=True,
-                text=True,
-                timeout=300,
-                check=False,
-            )
-            if done.returncode != 0:
-                return f"whitenoise.compress failed:\n{done.stderr[-3000:]}"
-        return ""
+        if done.returncode != 0:
+            raise RuntimeError(f"whitenoise.compress failed:\n{done.stderr[-3000:]}")
 
     def _signal_all(self) -> None:
-        for process in [self.worker.process, *(server.process for server in self.servers)]:
-            if process is not None and process.poll() is None:
+        for process in [self.worker, *self.servers]:
+            if process.alive():
                 with contextlib.suppress(ProcessLookupError):
                     os.killpg(process.pid, signal.SIGTERM)
 
@@ -753,23 +659,30 @@ class Checks:
             ", ".join(f"{name} {status}" for name, status in statuses.items()),
         )
 
+    def linked(self, page: str, pattern: str) -> str:
+        """The first match of ``pattern``'s group in ``page``'s HTML ('' when none)."""
+        match = re.search(pattern, self.client.get(PAGES[page]).text)
+        return match.group(1) if match else ""
+
+    def app_requests(self, prefix: str) -> list[str]:
+        """The app servers' requests for paths under ``prefix`` (nginx should answer them)."""
+        return [
+            line
+            for port in self.stack.app_ports
+            for line in self.stack.app_log_requests(port)
+            if prefix in line
+        ]
+
     def static_file(self):
-        html = self.client.get(PAGES["home"]).text
-        match = re.search(r'href="(/static/[^"]+\.[0-9a-f]{12}\.css)"', html)
-        if not match:
+        path = self.linked("home", r'href="(/static/[^"]+\.[0-9a-f]{12}\.css)"')
+        if not path:
             self.record("static file from nginx", False, "no hashed stylesheet in the home page")
             return
-        path = match.group(1)
         plain = self.client.get(path)
         gzipped = self.client.get(path, Accept_Encoding="gzip")
         on_disk = self.stack.static_root / path.removeprefix("/static/")
         gz_size = (on_disk.parent / (on_disk.name + ".gz")).stat().st_size
-        app_hits = [
-            line
-            for port in self.stack.app_ports
-            for line in self.stack.app_log_requests(port)
-            if "/static/" in line
-        ]
+        app_hits = self.app_requests("/static/")
         checks = {
             "200": plain.status == 200 and plain.body == on_disk.read_bytes(),
             "immutable": "immutable" in ", ".join(plain.headers.get_all("Cache-Control") or []),
@@ -784,19 +697,12 @@ class Checks:
         )
 
     def media_file(self):
-        html = self.client.get(PAGES["article"]).text
-        match = re.search(r'(/media/[^"\s,]+\.(?:webp|jpg|jpeg|png))', html)
-        if not match:
+        path = self.linked("article", r'(/media/[^"\s,]+\.(?:webp|jpg|jpeg|png))')
+        if not path:
             self.record("media file from nginx", False, "no /media/ picture in the article page")
             return
-        path = match.group(1)
         response = self.client.get(path)
-        app_hits = [
-            line
-            for port in self.stack.app_ports
-            for line in self.stack.app_log_requests(port)
-            if "/media/" in line
-        ]
+        app_hits = self.app_requests("/media/")
         self.record(
             "media file from nginx",
             response.status == 200
@@ -825,7 +731,7 @@ class Checks:
         )
 
     def cookie_pages_not_cached(self):
-        login = f"/{self.admin_prefix()}login/"
+        login = f"{ADMIN}login/"
         responses = [self.client.get(login) for _ in range(3)]
         statuses = [r.header("X-Cache-Status") or "-" for r in responses]
         sets_cookie = all(r.headers.get_all("Set-Cookie") for r in responses)
@@ -836,31 +742,22 @@ class Checks:
             f"{'yes' if sets_cookie else 'NO'}",
         )
 
-    def admin_prefix(self) -> str:
-        return "admin/"
-
     def log_in(self) -> str:
         """Log in to admin through nginx, as a browser does: the session cookie."""
-        login = f"/{self.admin_prefix()}login/"
+        login = f"{ADMIN}login/"
         page = self.client.get(login)
         csrf_cookie = page.cookies().get("csrftoken", "")
         token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
-        body = urlencode(
+        response = self.client.post_form(
+            login,
             {
                 "csrfmiddlewaretoken": token,
                 "username": ADMIN_USER,
                 "password": self.stack.admin_password,
-                "next": f"/{self.admin_prefix()}",
-            }
-        )
-        response = self.client.request(
-            "POST",
-            login,
-            body=body,
+                "next": ADMIN,
+            },
             headers={
-                "Content-Type": "application/x-www-form-urlencoded",
                 "Cookie": f"csrftoken={csrf_cookie}",
-                "Origin": self.client.origin,
                 "Referer": self.client.origin + login,
             },
         )
@@ -874,7 +771,7 @@ class Checks:
         cookie = f"sessionid={session}"
         # The article is in the proxy cache by now (the pages check and the HIT check).
         article = self.client.get(FRESH_ARTICLE, Cookie=cookie)
-        admin = self.client.get(f"/{self.admin_prefix()}", Cookie=cookie)
+        admin = self.client.get(ADMIN, Cookie=cookie)
         anonymous = self.client.get(FRESH_ARTICLE)
         statuses = {
             "article": article.header("X-Cache-Status") or "-",
@@ -909,7 +806,8 @@ class Checks:
             return
         time.sleep(max(0.0, form["opened_at"] + MIN_FILL_SECONDS - time.monotonic()))
         before = self.stack.sql("select coalesce(max(id), 0) from contact_consultationrequest")
-        body = urlencode(
+        response = self.client.post_form(
+            "/consultation/",
             {
                 "name": "Stack Patient",
                 "phone": "(860) 555-0100",
@@ -922,15 +820,6 @@ class Checks:
                 "website": "",
                 "started": form["started"],
                 "source": "/",
-            }
-        )
-        response = self.client.request(
-            "POST",
-            "/consultation/",
-            body=body,
-            headers={
-                "Content-Type": "application/x-www-form-urlencoded",
-                "Origin": self.client.origin,
             },
         )
         location = response.header("Location")
@@ -954,9 +843,7 @@ class Checks:
             if (mails and notified and logged) or time.monotonic() > deadline:
                 break
             time.sleep(0.2)
-        admin_link = (
-            f"{self.client.origin}/{self.admin_prefix()}contact/consultationrequest/{request_id}/"
-        )
+        admin_link = f"{self.client.origin}{ADMIN}contact/consultationrequest/{request_id}/"
         self.record(
             name,
             status != "spam"
@@ -1042,7 +929,7 @@ def main(argv=None) -> int:
                 print(
                     f"\nRunning: {stack.client.origin}/ (self-signed: curl -k, or "
                     f"--cacert {stack.certificate})\n"
-                    f"  admin: {stack.client.origin}/admin/  {ADMIN_USER} / "
+                    f"  admin: {stack.client.origin}{ADMIN}  {ADMIN_USER} / "
                     f"{stack.admin_password}\n"
                     f"  app servers: {', '.join(f'http://{HOST}:{p}' for p in stack.app_ports)}"
                     f"\n  environment: {stack.tmp / 'env'}; logs: {stack.tmp}/*.log, "

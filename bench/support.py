@@ -1,7 +1,9 @@
 """What the benchmarks in this folder share: a free port, a temporary site and gunicorn.
 
 bench/ is not a package: each script puts this folder on ``sys.path`` and imports
-``support``. Nothing here imports Django, so a script can import it before settings exist.
+``support``, which puts the project folder there too (for ``tests.processes`` and
+``tests.smtp_server``). Nothing here imports Django, so a script can import it before
+settings exist.
 
 - ``free_port()``: a loopback port nothing listens on.
 - ``manage(env, *args)``: ``manage.py`` in a subprocess; its output, or RuntimeError.
@@ -9,9 +11,12 @@ bench/ is not a package: each script puts this folder on ``sys.path`` and import
   ``DATABASE_URL`` names), the environment to run the site on it with ``DEBUG`` off, and
   ``setup()`` to migrate it and load the demo content. The folder is removed on leaving the
   ``with`` block (printed and kept with ``keep``).
-- ``Gunicorn(env, port, workers=..., threads=..., log=...)``: gunicorn in its own session;
-  ``start()``, ``wait_until_ready(path)``, ``worker_pids()``, ``stop()`` (SIGTERM to the
-  process group, SIGKILL after 15 s); ``with Gunicorn(...) as server`` starts and stops it.
+- ``Gunicorn(env, port, workers=..., threads=..., log=...)``: gunicorn in its own session
+  (a ``tests.processes.Process``); ``start()``, ``wait_until_ready(path)``,
+  ``worker_pids()``, ``stop()`` (SIGTERM to the process group, SIGKILL after 15 s);
+  ``with Gunicorn(...) as server`` starts and stops it.
+- ``collectstatic_beside(env, compress=...)``: ``collectstatic`` running in the background
+  while the ``with`` block sets the site up; waited for (and checked) on leaving.
 - ``scratch_postgres_database(server_url)``: a new, empty PostgreSQL database on that server
   (a context manager yielding its URL), dropped on leaving.
 """
@@ -21,7 +26,6 @@ import http.client
 import os
 import secrets
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -31,7 +35,27 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 BASE_DIR = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(BASE_DIR))
+from tests.processes import Process  # noqa: E402
+
 HOST = "127.0.0.1"
+# How long a bench waits between opening the consultation form and sending it:
+# contact.spam.MIN_FILL_SECONDS is 3, and a faster form counts as spam.
+MIN_FILL_SECONDS = 3.1
+
+# Hashed names and the manifest as `collectstatic` writes them, without the gzip and brotli
+# copies (a minute or more of CPU): collectstatic_beside(compress=False).
+COLLECTSTATIC_WITHOUT_COMPRESSION = """
+import django
+from django.conf import settings
+django.setup()
+settings.STORAGES = {
+    **settings.STORAGES,
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.ManifestStaticFilesStorage"},
+}
+from django.core.management import call_command
+call_command("collectstatic", interactive=False, verbosity=0)
+"""
 
 
 def free_port(host: str = HOST) -> int:
@@ -130,7 +154,7 @@ class TempSite:
         self.cleanup()
 
 
-class Gunicorn:
+class Gunicorn(Process):
     """gunicorn in its own session (so that stop() reaches every worker), logging to ``log``.
 
     ``with Gunicorn(...) as server:`` starts it and stops it on leaving, also when something
@@ -152,46 +176,24 @@ class Gunicorn:
         options: tuple[str, ...] | list[str] = (),
         host: str = HOST,
     ):
-        self.env = env
-        self.port = port
-        self.log = log
-        self.app = app
-        self.workers = workers
-        self.threads = threads
-        self.backlog = backlog
-        self.options = list(options)
-        self.host = host
-        self.process: subprocess.Popen | None = None
-        self._log_file = None
-
-    def command(self) -> list[str]:
         gunicorn = Path(sys.executable).parent / "gunicorn"
         command = [
             str(gunicorn if gunicorn.exists() else shutil.which("gunicorn") or "gunicorn"),
-            *self.options,
-            self.app,
+            *options,
+            app,
             "--bind",
-            f"{self.host}:{self.port}",
+            f"{host}:{port}",
             "--workers",
-            str(self.workers),
+            str(workers),
         ]
-        if self.threads is not None:
-            command += ["--threads", str(self.threads)]
-        if self.backlog is not None:
-            command += ["--backlog", str(self.backlog)]
-        return command
-
-    def start(self) -> "Gunicorn":
-        self._log_file = open(self.log, "a")  # noqa: SIM115 (closed in stop())
-        self.process = subprocess.Popen(
-            self.command(),
-            cwd=BASE_DIR,
-            env=self.env,
-            stdout=self._log_file,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        return self
+        if threads is not None:
+            command += ["--threads", str(threads)]
+        if backlog is not None:
+            command += ["--backlog", str(backlog)]
+        super().__init__(command, env, log, name=f"gunicorn:{port}")
+        self.port = port
+        self.workers = workers
+        self.host = host
 
     def wait_until_ready(
         self,
@@ -207,7 +209,7 @@ class Gunicorn:
         """
         deadline = time.monotonic() + timeout
         while True:
-            if self.process.poll() is not None:
+            if not self.alive():
                 raise RuntimeError(f"gunicorn exited:\n{self.log.read_text()[-3000:]}")
             try:
                 response, _ = get(self.port, path, timeout=5, host=self.host)
@@ -224,31 +226,48 @@ class Gunicorn:
     def worker_pids(self) -> list[int]:
         """The master's children (the workers), from /proc."""
         children = []
-        for task in Path(f"/proc/{self.process.pid}/task").glob("*/children"):
+        for task in Path(f"/proc/{self.pid}/task").glob("*/children"):
             children += [int(pid) for pid in task.read_text().split()]
         return sorted(children)
-
-    def stop(self) -> None:
-        """SIGTERM to the process group, SIGKILL after 15 s; close the log. Safe to repeat."""
-        process = self.process
-        if process is not None and process.poll() is None:
-            try:
-                os.killpg(process.pid, signal.SIGTERM)
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait(timeout=15)
-            except ProcessLookupError:
-                pass
-        if self._log_file is not None:
-            self._log_file.close()
-            self._log_file = None
 
     def __enter__(self) -> "Gunicorn":
         return self.start()
 
     def __exit__(self, *exc_info) -> None:
         self.stop()
+
+
+@contextlib.contextmanager
+def collectstatic_beside(env: dict, *, compress: bool = True, timeout: float = 600):
+    """``collectstatic`` with ``env``, in the background while the ``with`` block runs.
+
+    ``compress=False`` writes the hashed names and the manifest only (the same names and
+    HTML, without the gzip and brotli copies). On leaving the block it is waited for (up to
+    ``timeout`` s) and RuntimeError, with the end of its stderr, says when it failed; when
+    the block raises, it is killed.
+    """
+    if compress:
+        command = [sys.executable, str(BASE_DIR / "manage.py"), "collectstatic", "--noinput"]
+        command += ["--verbosity", "0"]
+    else:
+        command = [sys.executable, "-c", COLLECTSTATIC_WITHOUT_COMPRESSION]
+    process = subprocess.Popen(
+        command,
+        cwd=BASE_DIR,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        yield
+        _, stderr = process.communicate(timeout=timeout)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    if process.returncode != 0:
+        raise RuntimeError(f"collectstatic failed:\n{stderr[-3000:]}")
 
 
 def postgres_url_for(server_url: str, database: str) -> str:

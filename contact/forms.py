@@ -113,7 +113,6 @@ class ConsultationRequestForm(forms.ModelForm):
         self.fields["contact_method"].choices = ConsultationRequest.ContactMethod.choices
         self.fields["best_time"].choices = ConsultationRequest.BestTime.choices
         self.fields["started"].initial = sign_form_start()
-        self.fields["email"].max_length = 254
         self.spam_reason = ""
         privacy_url = reverse("contact:privacy")
         self.fields["consent"].label = format_html(

@@ -14,7 +14,7 @@ import time
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
 from django.db import connection, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.template.loader import render_to_string
 from django.utils import timezone
 
@@ -37,15 +37,15 @@ def lease() -> datetime.timedelta:
 
 
 def staff_recipients(request: ConsultationRequest) -> list[str]:
-    recipients = NotificationRecipient.objects.filter(is_active=True, office__isnull=True)
-    emails = set(recipients.values_list("email", flat=True))
-    if request.office_id:
-        emails.update(
-            NotificationRecipient.objects.filter(
-                is_active=True, office_id=request.office_id
-            ).values_list("email", flat=True)
+    """Active clinic-wide recipients, and those for the request's office: one query."""
+    emails = (
+        NotificationRecipient.objects.filter(
+            Q(office__isnull=True) | Q(office_id=request.office_id), is_active=True
         )
-    return sorted(emails)
+        .order_by()  # sorted below: no join for Meta.ordering
+        .values_list("email", flat=True)
+    )
+    return sorted(set(emails))
 
 
 def _admin_url(request: ConsultationRequest) -> str:

@@ -57,7 +57,7 @@ class ConsultationRequestView(FormView):
         with transaction.atomic():
             request_row = form.save()
         url = reverse("contact:thanks")
-        if request_row.office_id and request_row.office.is_active:
+        if request_row.office_id:  # the form only accepts active offices
             url += f"?office={request_row.office.slug}"
         return redirect(url)
 

@@ -87,11 +87,11 @@ def cached_for_content(name: str, compute):
     return value
 
 
-def fragment_timeout(now=None) -> int:
+def fragment_timeout() -> int:
     """How long a rendered fragment may be kept: FRAGMENT_CACHE_SECONDS, and never past the
     clinic's midnight (offers start and end by the day) or the next scheduled article."""
-    now = now or timezone.now()
-    return int(min(settings.FRAGMENT_CACHE_SECONDS, _seconds_until_content_changes(now)))
+    seconds_left = _seconds_until_content_changes(timezone.now())
+    return int(min(settings.FRAGMENT_CACHE_SECONDS, seconds_left))
 
 
 def page_fragment(name: str, vary: tuple, render) -> str:

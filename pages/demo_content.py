@@ -463,15 +463,13 @@ def load_demo_content(stdout=None, *, today: datetime.date | None = None) -> dic
             counts["offices"] += 1
             _say(stdout, f"Created office {office.slug}")
 
+            # A new office has no hours or closures yet: no need to look for existing ones.
             for weekday, opens, closes in data["hours"]:
-                key = {"office": office, "weekday": weekday, "opens": opens}
-                if not OpeningHours.objects.filter(**key).exists():
-                    _create(OpeningHours(closes=closes, **key))
-                    counts["hours"] += 1
+                _create(OpeningHours(office=office, weekday=weekday, opens=opens, closes=closes))
+                counts["hours"] += 1
             for day, reason in closures:
-                if not Closure.objects.filter(office=office, date=day).exists():
-                    _create(Closure(office=office, date=day, reason=reason))
-                    counts["closures"] += 1
+                _create(Closure(office=office, date=day, reason=reason))
+                counts["closures"] += 1
 
         if not Promotion.objects.filter(slug=PROMOTION["slug"]).exists():
             _create(Promotion(**PROMOTION))
@@ -479,6 +477,16 @@ def load_demo_content(stdout=None, *, today: datetime.date | None = None) -> dic
             _say(stdout, f"Created promotion {PROMOTION['slug']}")
 
     return counts
+
+
+# Counted kinds in the order the summary names them (clinic settings last, uncounted).
+_SUMMARY_NOUNS = (
+    ("articles", "article"),
+    ("offices", "office"),
+    ("hours", "opening-hours row"),
+    ("closures", "closure"),
+    ("promotions", "promotion"),
+)
 
 
 def _plural(count: int, noun: str) -> str:
@@ -489,17 +497,7 @@ def summarize(counts: dict[str, int]) -> str:
     """One line for the command's output, e.g. 'Created 2 articles, 3 offices, ...'."""
     if not any(counts.values()):
         return "Nothing to do: demo content already present."
-    parts = []
-    if counts["articles"]:
-        parts.append(_plural(counts["articles"], "article"))
-    if counts["offices"]:
-        parts.append(_plural(counts["offices"], "office"))
-    if counts["hours"]:
-        parts.append(_plural(counts["hours"], "opening-hours row"))
-    if counts["closures"]:
-        parts.append(_plural(counts["closures"], "closure"))
-    if counts["promotions"]:
-        parts.append(_plural(counts["promotions"], "promotion"))
+    parts = [_plural(counts[key], noun) for key, noun in _SUMMARY_NOUNS if counts[key]]
     if counts["clinic_settings"]:
         parts.append("clinic settings")
     return "Created " + ", ".join(parts) + "."

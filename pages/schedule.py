@@ -67,11 +67,11 @@ def office_schedule(office, now: datetime.datetime) -> Schedule:
         later = next((p for p in todays.periods if p.opens > current), None)
         status = f"Closed now · opens at {_fmt(later.opens)}" if later else "Closed now"
     upcoming = sorted((c for c in closures.values() if c.date >= today), key=lambda c: c.date)
-    changes = [t for p in ([] if todays.closure else todays.periods) for t in (p.opens, p.closes)]
-    later_today = sorted(t for t in changes if t > current)
+    changes = [] if todays.closure else [t for p in todays.periods for t in (p.opens, p.closes)]
+    next_time = min((t for t in changes if t > current), default=None)
     next_change = (
-        now.replace(hour=later_today[0].hour, minute=later_today[0].minute, second=0, microsecond=0)
-        if later_today
+        now.replace(hour=next_time.hour, minute=next_time.minute, second=0, microsecond=0)
+        if next_time is not None
         else None
     )
     return Schedule(days, open_period is not None, status, upcoming, next_change)

@@ -93,13 +93,13 @@ class Crumb:
         return absolute_url(self.path)
 
 
-def breadcrumb_trail(context, current_name: str | None = None) -> list[Crumb]:
+def breadcrumb_trail(context) -> list[Crumb]:
     """The trail from the home page to this page (empty on the home page itself).
 
     Known pages get their parents (an article sits under "Articles", an office under
     "Offices & hours", the thanks page under "Free consultation"); any other page (the
-    404 page, say) is shown right under Home, named ``current_name`` or its ``<title>``
-    without the " · clinic name" ending.
+    404 page, say) is shown right under Home, named by its ``<title>`` without the
+    " · clinic name" ending.
     """
     request = context.get("request")
     if request is None:
@@ -136,7 +136,7 @@ def breadcrumb_trail(context, current_name: str | None = None) -> list[Crumb]:
         notice = context.get("notice")
         return [home, Crumb(getattr(notice, "title", "") or "Privacy notice", here)]
 
-    name = current_name or _title_without_clinic(context)
+    name = _title_without_clinic(context)
     return [home, Crumb(name, here)] if name else []
 
 
@@ -220,7 +220,7 @@ def clinic_node(clinic, offices=(), promotions=()) -> dict:
     return node
 
 
-def office_node(office, clinic, context=True, today=None) -> dict:
+def office_node(office, clinic, context=True) -> dict:
     """One office as a ``Physiotherapy`` business and a branch of the clinic.
 
     Regular hours become one ``OpeningHoursSpecification`` per ``OpeningHours`` row. A
@@ -257,15 +257,15 @@ def office_node(office, clinic, context=True, today=None) -> dict:
     image = image_url(office)
     if image:
         node["image"] = image
-    hours = opening_hours_specification(office, today=today)
+    hours = opening_hours_specification(office)
     if hours:
         node["openingHoursSpecification"] = hours
     node["branchOf"] = clinic_reference(clinic) if context else {"@id": clinic_id()}
     return node
 
 
-def opening_hours_specification(office, today=None) -> list[dict]:
-    today = today or timezone.localdate()
+def opening_hours_specification(office) -> list[dict]:
+    today = timezone.localdate()
     specs = [
         {
             "@type": "OpeningHoursSpecification",

@@ -8,6 +8,8 @@ from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_safe
 from django.views.generic import RedirectView
 
+from .seo import site_url
+
 
 @require_safe
 @cache_control(max_age=86400, public=True)
@@ -20,7 +22,7 @@ def robots_txt(request):
     lines = ["User-agent: *", "Allow: /"]
     if settings.ADMIN_URL == "admin/":
         lines.append(f"Disallow: {reverse('admin:index')}")
-    lines += ["", f"Sitemap: {settings.SITE_URL.rstrip('/')}{reverse('sitemap')}"]
+    lines += ["", f"Sitemap: {site_url()}{reverse('sitemap')}"]
     return HttpResponse("\n".join(lines) + "\n", content_type="text/plain; charset=utf-8")
 
 

@@ -8,6 +8,11 @@ flushes the whole Redis database: the tests refuse Redis database 0, so that the
 be pointed at a dedicated one (``redis://127.0.0.1:6379/15``).
 """
 
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -15,6 +20,10 @@ from django.conf import settings as django_settings
 from django.core.cache import cache
 from django.db import connection
 
+from .factories import ClinicSettingsFactory
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+MANAGE = [sys.executable, str(BASE_DIR / "manage.py")]
 REDIS_BACKEND = "django.core.cache.backends.redis.RedisCache"
 LOCMEM_BACKEND = "django.core.cache.backends.locmem.LocMemCache"
 
@@ -94,3 +103,51 @@ def _isolated(request, settings, tmp_path):
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture
+def fast_password_hasher(settings):
+    """For modules that create users (admin_client makes a superuser per test): the real
+    hasher costs about half a second a password. Not autouse: processes a test starts
+    (test_multi_instance) check passwords with the production hashers."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def clinic():
+    return ClinicSettingsFactory()
+
+
+# `manage.py send_notifications` as a process of its own (test_backends, test_notifications).
+
+
+def worker_env(database_url: str, smtp_port: int) -> dict:
+    """The environment of a notification worker on ``database_url``, mailing through the
+    SMTP server on ``smtp_port``."""
+    return {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "clinic_site.settings",
+        "DATABASE_URL": database_url,
+        "EMAIL_HOST": "127.0.0.1",
+        "EMAIL_PORT": str(smtp_port),
+        "EMAIL_TIMEOUT": "5",
+        "DJANGO_LOG_LEVEL": "WARNING",
+    }
+
+
+def start_worker(env) -> subprocess.Popen:
+    return subprocess.Popen(
+        [*MANAGE, "send_notifications"],
+        env=env,
+        cwd=BASE_DIR,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def worker_counts(output: str) -> tuple[int, int]:
+    """(sent, failed) from a send_notifications run's output."""
+    match = re.search(r"Sent (\d+), failed (\d+)", output)
+    assert match, output
+    return int(match.group(1)), int(match.group(2))

@@ -2,7 +2,8 @@
 
 - ``Process``: a command in its own session, its output (stdout and stderr) in a log file;
   ``stop()`` sends SIGTERM to the whole group (SIGKILL after a grace period), ``kill()``
-  sends SIGKILL at once. Both are safe to repeat.
+  sends SIGKILL at once. Both are safe to repeat. bench/ runs its gunicorn, nginx and
+  worker on it too (bench/support.py).
 - ``AppServer``: gunicorn with the production config (``clinic_site/gunicorn.conf.py``) on
   a port; ``wait_until_ready()`` polls ``/healthz`` (database and cache answer).
 - ``Worker``: ``manage.py send_notifications --loop``; ``wait_until_running()``.
@@ -28,8 +29,6 @@ from html.parser import HTMLParser
 from http.cookies import SimpleCookie
 from pathlib import Path
 from urllib.parse import quote, urlencode
-
-from django.db import connection as django_connection
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 HOST = "127.0.0.1"
@@ -335,7 +334,9 @@ def replace_field(fields: list[tuple[str, str]], name: str, value: str) -> list[
 
 def database_url() -> str:
     """DATABASE_URL of pytest-django's test database (``test_<name>``), for subprocesses."""
-    params = django_connection.settings_dict
+    from django.db import connection  # here: the rest of this module runs without Django
+
+    params = connection.settings_dict
     auth = quote(params["USER"] or "", safe="")
     if params["PASSWORD"]:
         auth += ":" + quote(params["PASSWORD"], safe="")

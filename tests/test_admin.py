@@ -26,13 +26,7 @@ from .factories import (
     uploaded_image,
 )
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _fast_password_hasher(settings):
-    """admin_client creates a superuser per test; the real hasher costs ~1 s each time."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_password_hasher")]
 
 
 # Message from pages/models.py (the picture's description); upload messages: test_uploads.py.

@@ -34,6 +34,7 @@ from contact.spam import RATE_LIMIT_COUNT, RATE_LIMIT_WINDOW_SECONDS, _rate_key,
 from pages.cache import VERSION_KEY, current_version
 
 from . import smtp_server as smtp
+from .conftest import on_postgresql, on_redis, start_worker, worker_counts, worker_env
 from .factories import ArticleFactory, ClinicSettingsFactory, due_requests
 from .processes import database_url
 
@@ -42,15 +43,13 @@ smtp_factory = smtp.smtp_factory
 smtp_server = smtp.smtp_server
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-MANAGE = [sys.executable, str(BASE_DIR / "manage.py")]
-REDIS_BACKEND = "django.core.cache.backends.redis.RedisCache"
 
 needs_postgresql = pytest.mark.skipif(
-    connection.vendor != "postgresql",
+    not on_postgresql(),
     reason="needs PostgreSQL: set TEST_DATABASE_URL (the second `make test` pass does)",
 )
 needs_redis = pytest.mark.skipif(
-    django_settings.CACHES["default"]["BACKEND"] != REDIS_BACKEND,
+    not on_redis(),
     reason="needs Redis: set REDIS_URL to a dedicated database, e.g. "
     "redis://127.0.0.1:6379/15 (the second `make test` pass does)",
 )
@@ -249,30 +248,13 @@ def test_two_worker_processes_on_the_test_database_send_each_exactly_once(smtp_s
     ClinicSettingsFactory()
     NotificationRecipient.objects.create(email=STAFF)
     pks = [row.pk for row in due_requests(50)]
-    env = subprocess_env(
-        DATABASE_URL=database_url(),
-        EMAIL_HOST="127.0.0.1",
-        EMAIL_PORT=str(smtp_server.port),
-        EMAIL_TIMEOUT="5",
-        DJANGO_LOG_LEVEL="WARNING",
-    )
-    workers = [
-        subprocess.Popen(
-            [*MANAGE, "send_notifications"],
-            env=env,
-            cwd=BASE_DIR,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        for _ in range(2)
-    ]
+    env = worker_env(database_url(), smtp_server.port)
+    workers = [start_worker(env) for _ in range(2)]
     outputs = [worker.communicate(timeout=120) for worker in workers]
     assert [worker.returncode for worker in workers] == [0, 0], outputs
-    counts = [re.search(r"Sent (\d+), failed (\d+)", out) for out, _ in outputs]
-    assert all(counts), outputs
-    assert sum(int(m.group(1)) for m in counts) == 50
-    assert sum(int(m.group(2)) for m in counts) == 0
+    counts = [worker_counts(out) for out, _ in outputs]
+    assert sum(sent for sent, _ in counts) == 50
+    assert sum(failed for _, failed in counts) == 0
     assert smtp_server.notification_counts() == dict.fromkeys(pks, 1)
     rows = ConsultationRequest.objects.filter(pk__in=pks)
     assert set(rows.values_list("notify_attempts", flat=True)) == {1}

@@ -11,16 +11,11 @@ from contact.models import ConsultationRequest, PrivacyNotice
 from contact.spam import sign_form_start, timestamp_problem
 from contact.views import ConsultationRequestView
 
-from .factories import ArticleFactory, ClinicSettingsFactory, OfficeFactory
+from .factories import ArticleFactory, OfficeFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("clinic")]
 
 URL = "/consultation/"
-
-
-@pytest.fixture(autouse=True)
-def clinic():
-    return ClinicSettingsFactory()
 
 
 def form_data(**overrides):

@@ -35,12 +35,6 @@ CONDITIONS = [
 ]
 
 
-@pytest.fixture(autouse=True)
-def media_root(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-    return settings.MEDIA_ROOT
-
-
 @pytest.fixture
 def with_renditions():
     """Request this to let saving a picture write its resized copies, as in production."""
@@ -262,7 +256,7 @@ def test_staff_edits_survive_and_only_missing_rows_come_back():
     assert Article.objects.filter(slug="understanding-dry-needling-back-shoulder-pain").exists()
 
 
-def test_pictures_are_stored_with_alt_text(settings, media_root, with_renditions):
+def test_pictures_are_stored_with_alt_text(settings, with_renditions):
     load_demo_content()
 
     expected = [(a, (1600, 900)) for a in Article.objects.all()]
@@ -271,7 +265,7 @@ def test_pictures_are_stored_with_alt_text(settings, media_root, with_renditions
     for instance, size in expected:
         assert instance.image, instance
         assert instance.image.storage.exists(instance.image.name)
-        assert Path(instance.image.path).is_relative_to(media_root)
+        assert Path(instance.image.path).is_relative_to(settings.MEDIA_ROOT)
         assert (instance.image_width, instance.image_height) == size
         assert "illustration" in instance.image_alt.lower()
         renditions = instance.image_renditions()

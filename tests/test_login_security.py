@@ -11,17 +11,12 @@ from django.core.exceptions import ValidationError
 from django.urls import clear_url_caches, reverse
 from django.utils import timezone
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_password_hasher")]
 
 PASSWORD = "correct-horse-battery"
 LOCKED_TEXT = "Login locked for now"
 IP_A = "10.0.0.1"
 IP_B = "10.0.0.2"
-
-
-@pytest.fixture(autouse=True)
-def _fast_password_hasher(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture

@@ -35,7 +35,8 @@ from contact.notifications import run_forever, send_pending
 from contact.spam import sign_form_start
 
 from . import smtp_server as smtp
-from .factories import ClinicSettingsFactory, OfficeFactory
+from .conftest import BASE_DIR, MANAGE, start_worker, worker_counts, worker_env
+from .factories import OfficeFactory
 from .smtp_server import HangingServer, closed_port, use_smtp
 
 # The real-SMTP fixtures, registered for this module.
@@ -44,8 +45,6 @@ smtp_refused = smtp.smtp_refused
 smtp_server = smtp.smtp_server
 
 pytestmark = pytest.mark.django_db
-
-BASE_DIR = Path(__file__).resolve().parent.parent
 
 PATIENT_NAME = "Janelle Quinlan-Marsh"
 PATIENT_PHONE = "(860) 555-0123"
@@ -138,11 +137,6 @@ def make_due(rows=None) -> None:
     if rows is not None:
         queryset = queryset.filter(pk__in=[r.pk for r in rows])
     queryset.update(next_attempt_at=timezone.now() - datetime.timedelta(seconds=1))
-
-
-@pytest.fixture
-def clinic():
-    return ClinicSettingsFactory()
 
 
 @pytest.fixture
@@ -376,19 +370,9 @@ def test_confirmation_without_office_gives_the_clinic_phone(setup, smtp_server):
 # retries). So the workers are two `manage.py send_notifications` processes against a
 # temporary SQLite file database.
 
-MANAGE = [sys.executable, str(BASE_DIR / "manage.py")]
 
-
-def worker_env(db_path, smtp_port) -> dict:
-    return {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "clinic_site.settings",
-        "DATABASE_URL": f"sqlite:///{db_path}",
-        "EMAIL_HOST": "127.0.0.1",
-        "EMAIL_PORT": str(smtp_port),
-        "EMAIL_TIMEOUT": "5",
-        "DJANGO_LOG_LEVEL": "WARNING",
-    }
+def sqlite_worker_env(db_path, smtp_port) -> dict:
+    return worker_env(f"sqlite:///{db_path}", smtp_port)
 
 
 SEED_SCRIPT = """
@@ -413,7 +397,7 @@ def migrated_sqlite_file(tmp_path_factory):
     path = tmp_path_factory.mktemp("worker-db") / "migrated.sqlite3"
     subprocess.run(
         [*MANAGE, "migrate", "--noinput"],
-        env=worker_env(path, 25),
+        env=sqlite_worker_env(path, 25),
         check=True,
         capture_output=True,
         timeout=120,
@@ -431,7 +415,7 @@ def worker_db(migrated_sqlite_file, tmp_path):
 def seed_requests(db_path, count) -> list[int]:
     done = subprocess.run(
         [sys.executable, "-c", SEED_SCRIPT, str(count)],
-        env=worker_env(db_path, 25),
+        env=sqlite_worker_env(db_path, 25),
         cwd=BASE_DIR,
         check=True,
         capture_output=True,
@@ -441,25 +425,8 @@ def seed_requests(db_path, count) -> list[int]:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def start_worker(env) -> subprocess.Popen:
-    return subprocess.Popen(
-        [*MANAGE, "send_notifications"],
-        env=env,
-        cwd=BASE_DIR,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-
-
-def worker_counts(output: str) -> tuple[int, int]:
-    match = re.search(r"Sent (\d+), failed (\d+)", output)
-    assert match, output
-    return int(match.group(1)), int(match.group(2))
-
-
 def test_two_worker_processes_send_each_notification_exactly_once(worker_db, smtp_server):
-    env = worker_env(worker_db, smtp_server.port)
+    env = sqlite_worker_env(worker_db, smtp_server.port)
     pks = seed_requests(worker_db, 50)
     assert len(pks) == 50
     workers = [start_worker(env) for _ in range(2)]
@@ -491,7 +458,7 @@ def test_worker_waits_for_a_busy_sqlite_database_instead_of_crashing(worker_db, 
     other = sqlite3.connect(worker_db, isolation_level=None)
     other.execute("BEGIN IMMEDIATE")
     try:
-        worker = start_worker(worker_env(worker_db, smtp_server.port))
+        worker = start_worker(sqlite_worker_env(worker_db, smtp_server.port))
         deadline = time.monotonic() + 60
         while not _opened(worker.pid, worker_db) and worker.poll() is None:
             assert time.monotonic() < deadline, "the worker never opened the database"

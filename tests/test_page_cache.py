@@ -20,7 +20,7 @@ from .factories import (
     PromotionFactory,
 )
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_password_hasher")]
 
 UTC = datetime.UTC
 

@@ -179,6 +179,7 @@ def test_pages_send_the_security_headers(client):
 
 
 @pytest.mark.django_db
+@pytest.mark.usefixtures("fast_password_hasher")
 def test_admin_login_cookies_are_httponly_and_samesite(client, admin_user):
     response = client.post(
         "/admin/login/?next=/admin/", {"username": admin_user.username, "password": "password"}

@@ -21,11 +21,6 @@ from .factories import (
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def clinic():
-    return ClinicSettingsFactory()
-
-
 def h1_count(response):
     return len(re.findall(rb"<h1[\s>]", response.content))
 

@@ -769,6 +769,7 @@ def login(client) -> list[str]:
     return [m.OutputString() for m in response.cookies.values()]
 
 
+@pytest.mark.usefixtures("fast_password_hasher")
 @pytest.mark.parametrize("page", ["index", "article add", "article change", "office change"])
 def test_admin_pages_score_a_plus_with_the_login_cookies(client, production, content, page):
     cookies = login(client)
@@ -790,6 +791,7 @@ def test_admin_pages_score_a_plus_with_the_login_cookies(client, production, con
     assert score >= 100, (page, score, results)
 
 
+@pytest.mark.usefixtures("fast_password_hasher")
 def test_prose_editor_page_gets_a_nonce_for_its_import_map_and_nothing_else_inline(
     admin_client, content
 ):

@@ -20,7 +20,6 @@ from pages.models import Article
 
 from .factories import (
     ArticleFactory,
-    ClinicSettingsFactory,
     ClosureFactory,
     OfficeFactory,
     OpeningHoursFactory,
@@ -38,11 +37,6 @@ SITEMAP_NS = {"sm": "http://www.sitemaps.org/schemas/sitemap/0.9"}
 def site_url(settings):
     settings.SITE_URL = SITE
     return SITE
-
-
-@pytest.fixture
-def clinic():
-    return ClinicSettingsFactory()
 
 
 class Page(HTMLParser):

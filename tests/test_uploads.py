@@ -33,7 +33,7 @@ from pages.models import Article, Office
 
 from .test_admin import admin_url, article_form_data, office_form_data, text_of
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_password_hasher")]
 
 # The messages staff read (pages/images.py), asserted word for word.
 MSG_NOT_A_PICTURE = (
@@ -44,12 +44,6 @@ MSG_WRONG_FORMAT = "Please upload a JPEG, PNG or WebP picture."
 MSG_BOMB = "This picture is too large to use. Please resize it and upload it again."
 
 MIB = 1024 * 1024
-
-
-@pytest.fixture(autouse=True)
-def _fast_password_hasher(settings):
-    """admin_client creates a superuser per test; the real hasher costs ~1 s each time."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 # --------------------------------------------------------------------------- files

@@ -93,14 +93,14 @@ def social_meta(context, image_obj=None, article=None):
 
 
 @register.simple_tag(takes_context=True)
-def breadcrumb_trail(context, current_name=None):
+def breadcrumb_trail(context):
     """``{% breadcrumb_trail as crumbs %}``: ``Crumb(name, path)`` from Home to this page."""
-    return seo.breadcrumb_trail(context, current_name)
+    return seo.breadcrumb_trail(context)
 
 
 @register.simple_tag(takes_context=True)
-def breadcrumbs_jsonld(context, current_name=None):
-    data = seo.breadcrumb_list(seo.breadcrumb_trail(context, current_name))
+def breadcrumbs_jsonld(context):
+    data = seo.breadcrumb_list(seo.breadcrumb_trail(context))
     return seo.jsonld_script(data) if data else ""
 
 
