@@ -261,24 +261,7 @@ AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", 60))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]  # the pair, not either one alone
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "axes/lockout.html"
-AXES_CLIENT_IP_CALLABLE = "clinic_site.settings.client_ip_address"
-
-
-def client_ip_address(request):
-    """The login's client address, for django-axes.
-
-    REMOTE_ADDR, unless TRUST_PROXY_HEADERS (DJANGO_TRUST_PROXY_HEADERS=1: the app is reached
-    only through nginx): then the right-most X-Forwarded-For entry, the one nginx appended
-    (``$proxy_add_x_forwarded_for``). Entries to its left came from the client and may be
-    anything, so they are never used.
-    """
-    from django.conf import settings
-
-    if settings.TRUST_PROXY_HEADERS:
-        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")
-        if forwarded[-1].strip():
-            return forwarded[-1].strip()
-    return request.META.get("REMOTE_ADDR")
+AXES_CLIENT_IP_CALLABLE = "clinic_site.client_address.client_ip_address"
 
 
 LANGUAGE_CODE = "en-us"

@@ -7,6 +7,8 @@ from django.conf import settings
 from django.core import signing
 from django.core.cache import cache
 
+from clinic_site.client_address import client_ip_address
+
 MIN_FILL_SECONDS = 3
 MAX_FORM_AGE_SECONDS = 24 * 3600
 RATE_LIMIT_COUNT = 5
@@ -34,7 +36,9 @@ def timestamp_problem(token: str, now: float | None = None) -> str:
 
 
 def client_ip(request) -> str:
-    return request.META.get("REMOTE_ADDR", "") or "unknown"
+    """The address the limit counts by: the same one the login lockout uses (behind nginx,
+    the address nginx saw, never one a client put in X-Forwarded-For)."""
+    return client_ip_address(request) or "unknown"
 
 
 def _rate_key(ip: str) -> str:

@@ -240,3 +240,23 @@ def test_embedded_form_gets_a_fresh_token_and_its_own_page_even_when_cached(clie
         assert f'name="source" value="{url}"' in html
         token = re.search(r'name="started" value="([^"]+)"', html).group(1)
         assert timestamp_problem(token, now=time.time() + 5) == ""  # signed just now
+
+
+def test_behind_the_proxy_each_visitor_has_their_own_rate_limit(client, settings):
+    """Behind nginx every request comes from nginx's address: the limit counts the address
+    nginx appended to X-Forwarded-For, like the login lockout, never one a client sent."""
+    settings.TRUST_PROXY_HEADERS = True
+    via_nginx = {"REMOTE_ADDR": "127.0.0.1"}
+    for n in range(5):
+        # The visitor makes up a different left-hand entry each time: it does not count.
+        forged = f"203.0.113.{n}, 198.51.100.20"
+        response = client.post(URL, form_data(), HTTP_X_FORWARDED_FOR=forged, **via_nginx)
+        assert response.status_code == HTTPStatus.FOUND
+    sixth = client.post(
+        URL, form_data(), HTTP_X_FORWARDED_FOR="203.0.113.99, 198.51.100.20", **via_nginx
+    )
+    assert sixth.status_code == HTTPStatus.TOO_MANY_REQUESTS
+    # Another patient behind the same nginx is not held back by the first one.
+    other = client.post(URL, form_data(), HTTP_X_FORWARDED_FOR="198.51.100.21", **via_nginx)
+    assert other.status_code == HTTPStatus.FOUND
+    assert ConsultationRequest.objects.count() == 6
