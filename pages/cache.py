@@ -155,10 +155,12 @@ def _next_publish_at(now):
 def _seconds_until_content_changes(now) -> float:
     """Until the clinic's midnight or the next scheduled article, whichever comes first."""
     local_now = timezone.localtime(now)
-    midnight = (local_now + datetime.timedelta(days=1)).replace(
-        hour=0, minute=0, second=0, microsecond=0
+    midnight = datetime.datetime.combine(
+        local_now.date() + datetime.timedelta(days=1), datetime.time(), tzinfo=local_now.tzinfo
     )
-    limits = [(midnight - local_now).total_seconds()]
+    # Against ``now`` (UTC), not ``local_now``: Python subtracts two times of one zone by the
+    # clock face, which is an hour off on the days the clocks change.
+    limits = [(midnight - now).total_seconds()]
     next_publish = _next_publish_at(now)
     if next_publish is not None:
         limits.append((next_publish - now).total_seconds())

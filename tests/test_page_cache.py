@@ -250,3 +250,15 @@ def test_proxy_is_told_only_what_is_left_of_a_cached_page_life(client, settings)
     with time_machine.travel(datetime.datetime(2026, 11, 19, 4, 59, tzinfo=UTC), tick=False):
         hit = client.get("/articles/")
     assert hit["X-Page-Cache"] == "hit" and hit["X-Accel-Expires"] == "60"
+
+
+@pytest.mark.locmem_cache  # moves the clock; Redis would expire entries by its own
+def test_a_page_leaves_the_cache_at_midnight_on_the_day_the_clocks_change(client, settings):
+    settings.PAGE_CACHE_SECONDS = 86400
+    settings.PROXY_CACHE_SECONDS = 86400  # the header shows the page's remaining life
+    ArticleFactory()
+    # Sunday 2026-03-08, 01:00 EST in New York; at 02:00 the clocks jump to 03:00 EDT, so
+    # midnight is 22 hours away, not the 23 the clock face suggests.
+    with time_machine.travel(datetime.datetime(2026, 3, 8, 6, 0, tzinfo=UTC), tick=False):
+        response = client.get("/articles/")
+    assert response["X-Accel-Expires"] == str(22 * 3600)
