@@ -15,7 +15,8 @@ class ClinicTimezoneMiddleware:
         # With the database or cache down, keep the server's zone (settings.TIME_ZONE) and
         # let the view report the outage (/healthz answers 503, a page its error page).
         with contextlib.suppress(Exception):
-            timezone.activate(ClinicSettings.load().tzinfo)
+            request.clinic = ClinicSettings.load()  # also for the templates' context
+            timezone.activate(request.clinic.tzinfo)
         try:
             return self.get_response(request)
         finally:
