@@ -54,8 +54,17 @@ def bring_up(tmp_path_factory):
     env = {
         key: value
         for key, value in os.environ.items()
-        # The stack sets its own (a fresh database, its own Redis prefix).
-        if key not in ("DATABASE_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE", "CACHE_KEY_PREFIX")
+        # The stack sets its own (a fresh database, its own Redis prefix); and
+        # DJANGO_ALLOW_ASYNC_UNSAFE, which the browser tests' conftest sets for the whole
+        # test run, is exactly what `check --deploy` refuses (async.E001) in production.
+        if key
+        not in (
+            "DATABASE_URL",
+            "REDIS_URL",
+            "DJANGO_SETTINGS_MODULE",
+            "CACHE_KEY_PREFIX",
+            "DJANGO_ALLOW_ASYNC_UNSAFE",
+        )
     }
     process = subprocess.Popen(
         [sys.executable, str(BASE_DIR / "bench" / "stack.py"), "--quick-static"]

