@@ -15,7 +15,10 @@ from contact.demo_content import load_demo_content as load_contact_demo
 from pages.demo_content import load_demo_content
 
 # Playwright's sync API runs an event loop in this thread; Django's ORM would refuse to run
-# beside it. The tests are still synchronous, one statement after the other.
+# beside it. The tests are still synchronous, one statement after the other. The loop lives
+# as long as pytest-playwright's session-scoped `playwright` fixture, so every test after
+# the browser tests needs the flag too: it is set for the whole run, and a test that starts
+# a production-like process (tests/test_deploy_stack.py) leaves it out of that process.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 CHROMIUM = Path("/usr/bin/chromium")
