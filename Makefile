@@ -84,6 +84,7 @@ format: $(STAMP)
 # (nginx, PostgreSQL, Redis; exit 2, ignored here, when one is missing).
 bench: $(STAMP)
 	$(PY) bench/consultation_burst.py
+	$(PY) bench/consultation_burst.py --paced
 	@url="$${TEST_DATABASE_URL:-$$DATABASE_URL}"; case "$$url" in \
 	  postgres://*|postgresql://*) echo "consultation_burst.py on PostgreSQL:"; \
 	    $(PY) bench/consultation_burst.py --postgres "$$url";; \

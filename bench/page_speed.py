@@ -80,7 +80,7 @@ from django.core.signals import got_request_exception
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
-from pages.cache import HEADER, VERSION_KEY
+from pages.cache import VERSION_KEY
 
 client = Client(HTTP_HOST=sys.argv[1], raise_request_exception=False)
 errors = []
@@ -95,7 +95,7 @@ def counted(url):
         response = client.get(url)
     return {
         "status": response.status_code,
-        "header": response.get(HEADER, ""),
+        "header": getattr(response, "page_cache", None) or "",
         "error": errors[-1] if errors else "",
         "queries": [q["sql"] for q in ctx.captured_queries],
     }
@@ -209,6 +209,8 @@ class Bench:
                 # runs with DEBUG off to hashed names.
                 "DJANGO_STATIC_ROOT": str(site.tmp / "staticfiles"),
                 "SITE_URL": f"http://{HOST}:{self.port}",
+                # X-Page-Cache: hit or miss, which the load phases check (off in production).
+                "DJANGO_PAGE_CACHE_HEADER": "1",
             }
         )
         self.env = site.env

@@ -13,7 +13,7 @@ runs its own instance as a foreground process), openssl, and the PostgreSQL and 
 steps, as the guide's sections:
 
 1. "The environment": the guide's variables, for loopback: a random DJANGO_SECRET_KEY,
-   ``SITE_URL=https://127.0.0.1:<nginx port>``, ``DJANGO_TRUST_PROXY_HEADERS=1``,
+   ``SITE_URL=https://127.0.0.1:<nginx port>``, ``TRUSTED_PROXIES=127.0.0.1`` (nginx's),
    ``PROXY_CACHE_SECONDS=10``, a fresh PostgreSQL database (created here, dropped at the
    end), Redis with its own key prefix (its keys are deleted at the end: nothing else in
    that Redis database is touched), mail to an aiosmtpd server (tests/smtp_server.py),
@@ -34,7 +34,10 @@ Then it checks, through nginx: the pages, the static and media files (served by 
 by an app server), the proxy cache (a second article request is a HIT; the app's
 X-Accel-Expires does not reach the client; a page that sets a cookie is never stored; a
 logged-in admin bypasses the cache), a consultation request (stored, and the worker mails
-the staff notification to the SMTP server), and that both app servers served requests.
+the staff notification to the SMTP server), that visitors from different loopback addresses
+each get their own count of the form's rate limit whatever X-Forwarded-For they send (and
+that a client reaching gunicorn directly is believed nothing), and that both app servers
+served requests.
 Prints one line per check; exits 0 when all pass, 1 when one fails, 3 when nginx, openssl,
 PostgreSQL or Redis is missing. Everything is stopped and removed on exit, also on failure,
 Ctrl+C or SIGTERM.
@@ -60,6 +63,7 @@ import ssl
 import subprocess
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
@@ -67,7 +71,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))  # bench/ is not a pack
 from support import (  # noqa: E402
     BASE_DIR,
     HOST,
-    MIN_FILL_SECONDS,
     Gunicorn,
     TempSite,
     collectstatic_beside,
@@ -75,7 +78,8 @@ from support import (  # noqa: E402
     scratch_postgres_database,
 )
 
-from tests.processes import Process  # noqa: E402  (support put the project on sys.path)
+# support put the project on sys.path.
+from tests.processes import Browser, Process, form_fields  # noqa: E402
 from tests.smtp_server import RecordingSMTPServer  # noqa: E402
 
 NGINX_TEMPLATE = BASE_DIR / "deploy" / "nginx" / "clinic.conf"
@@ -92,6 +96,9 @@ PAGES = {
 # Requested only by the proxy-cache check, so that its first request is a miss.
 FRESH_ARTICLE = "/articles/understanding-dry-needling-back-shoulder-pain/"
 EXIT_UNAVAILABLE = 3
+RATE_LIMIT_CHECK = "each visitor has their own rate limit; X-Forwarded-For spoofing ignored"
+SPOOFED_POSTS = 500  # from one visitor, each with a new made-up X-Forwarded-For
+DIRECT_POSTS = 3
 
 # What Debian's /etc/nginx/nginx.conf gives the site file, with every path in the prefix.
 NGINX_MAIN = """\
@@ -331,17 +338,21 @@ class Response:
 
 
 class Client:
-    """HTTPS requests to nginx on 127.0.0.1, trusting only the stack's own certificate."""
+    """HTTPS requests to nginx on 127.0.0.1, trusting only the stack's own certificate;
+    from ``source`` (another loopback address, e.g. 127.0.0.2) when given."""
 
-    def __init__(self, port: int, certificate: Path):
+    def __init__(self, port: int, certificate: Path, source: str | None = None):
         self.port = port
         self.origin = f"https://{HOST}:{port}"
         self.context = ssl.create_default_context(cafile=str(certificate))
+        self.source_address = (source, 0) if source else None
 
     def request(
         self, method: str, path: str, *, headers: dict | None = None, body: str | None = None
     ) -> Response:
-        connection = http.client.HTTPSConnection(HOST, self.port, timeout=30, context=self.context)
+        connection = http.client.HTTPSConnection(
+            HOST, self.port, timeout=30, context=self.context, source_address=self.source_address
+        )
         try:
             connection.request(method, path, body=body, headers=headers or {})
             raw = connection.getresponse()
@@ -433,7 +444,7 @@ class Stack:
             "DJANGO_SECRET_KEY": secrets.token_urlsafe(64),
             "DJANGO_ALLOWED_HOSTS": HOST,
             "SITE_URL": f"https://{HOST}:{self.https_port}",
-            "DJANGO_TRUST_PROXY_HEADERS": "1",
+            "TRUSTED_PROXIES": HOST,  # where nginx connects to the app servers from
             "DATABASE_URL": self.database_url,
             "REDIS_URL": self.redis_url,
             "CACHE_KEY_PREFIX": self.redis_prefix,
@@ -451,6 +462,9 @@ class Stack:
         }
         (self.tmp / "env").write_text("".join(f"{k}={v}\n" for k, v in variables.items()))
         self.env = {**self.site.env, **variables}  # the site's: DJANGO_DEBUG=0 too
+        # Not one of the guide's: X-Page-Cache shows the checks below (and proxy_speed.py)
+        # whether an app server answered from its page cache. Production sends no such header.
+        self.env["DJANGO_PAGE_CACHE_HEADER"] = "1"
         self.env.pop("DJANGO_ROOT_URLCONF", None)
         self._step(f"environment, database {self.database_url.rsplit('/', 1)[-1]}", started)
 
@@ -618,6 +632,10 @@ class Checks:
             self.consultation(form)
         except Exception as exc:
             self.record("consultation stored and mailed", False, f"{type(exc).__name__}: {exc}")
+        try:
+            self.rate_limit_per_visitor(form)
+        except Exception as exc:
+            self.record(RATE_LIMIT_CHECK, False, f"{type(exc).__name__}: {exc}")
         self.app_servers()
         return self.results
 
@@ -796,7 +814,7 @@ class Checks:
             "status": page.status,
             "started": started.group(1) if started else "",
             "office": offices[0] if offices else "",
-            "opened_at": time.monotonic(),
+            "html": page.text,
         }
 
     def consultation(self, form: dict):
@@ -804,7 +822,6 @@ class Checks:
         if form["status"] != 200 or not form["started"]:
             self.record(name, False, f"GET /consultation/ answered {form['status']}")
             return
-        time.sleep(max(0.0, form["opened_at"] + MIN_FILL_SECONDS - time.monotonic()))
         before = self.stack.sql("select coalesce(max(id), 0) from contact_consultationrequest")
         response = self.client.post_form(
             "/consultation/",
@@ -858,6 +875,71 @@ class Checks:
             + f", link to admin {'yes' if mails and admin_link in mails[0].text else 'NO'}"
             + f"; marked notified {'yes' if notified else 'NO'}; worker log says sent "
             + ("yes" if logged else "NO"),
+        )
+
+    def rate_limit_per_visitor(self, form: dict):
+        """Visitor A (127.0.0.2) sends the form with a new made-up X-Forwarded-For each
+        time, B (127.0.0.3) once, naming A's address; C (127.0.0.4) goes straight to an app
+        server, claiming HTTPS. nginx appends each one's own address, the only entry the app
+        believes (TRUSTED_PROXIES is nginx's 127.0.0.1); C's headers are believed by no one,
+        so the HTTPS redirect sends it away. After the one request from 127.0.0.1 above."""
+        fields = dict(form_fields(form["html"], "consultation-form"))
+        fields.update(
+            phone="(860) 555-0101",
+            email="stack-visitor@example.com",
+            office=form["office"],
+            contact_method="phone",
+            best_time="morning",
+            message="Ankle sprain.",
+            consent="on",
+        )
+        before = self.stack.sql("select coalesce(max(id), 0) from contact_consultationrequest")
+        a = Client(self.stack.https_port, self.stack.certificate, source="127.0.0.2")
+        a_statuses = Counter(
+            a.post_form(
+                "/consultation/",
+                {**fields, "name": "Visitor A"},
+                {"X-Forwarded-For": f"198.18.{n // 256}.{n % 256}"},
+            ).status
+            for n in range(SPOOFED_POSTS)
+        )
+        b = Client(self.stack.https_port, self.stack.certificate, source="127.0.0.3")
+        b_status = b.post_form(
+            "/consultation/", {**fields, "name": "Visitor B"}, {"X-Forwarded-For": "127.0.0.2"}
+        ).status
+        c = Browser(self.stack.app_ports[0], source="127.0.0.4")
+        c_statuses = Counter(
+            c.post(
+                "/consultation/",
+                {**fields, "name": "Visitor C"},
+                headers={
+                    "X-Forwarded-For": f"198.19.0.{n}",
+                    "X-Forwarded-Proto": "https",
+                    "Origin": self.client.origin,
+                },
+            ).status
+            for n in range(DIRECT_POSTS)
+        )
+        stored = Counter(
+            dict(
+                self.stack.sql(
+                    "select name, count(*) from contact_consultationrequest where id > %s "
+                    "group by name",
+                    before[0][0],
+                )
+            )
+        )
+        self.record(
+            RATE_LIMIT_CHECK,
+            a_statuses == {302: 5, 429: SPOOFED_POSTS - 5}
+            and b_status == 302
+            and c_statuses == {301: DIRECT_POSTS}
+            and stored == {"Visitor A": 5, "Visitor B": 1},
+            f"A: {SPOOFED_POSTS} spoofed POSTs: {stored['Visitor A']} stored, "
+            f"{a_statuses[429]} refused (429); B: {b_status}, {stored['Visitor B']} stored; "
+            f"C straight to gunicorn claiming HTTPS: "
+            + ", ".join(f"{n} x {status}" for status, n in c_statuses.items())
+            + f", {stored['Visitor C']} stored",
         )
 
     def app_servers(self):

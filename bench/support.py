@@ -39,9 +39,6 @@ sys.path.insert(0, str(BASE_DIR))
 from tests.processes import Process  # noqa: E402
 
 HOST = "127.0.0.1"
-# How long a bench waits between opening the consultation form and sending it:
-# contact.spam.MIN_FILL_SECONDS is 3, and a faster form counts as spam.
-MIN_FILL_SECONDS = 3.1
 
 # Hashed names and the manifest as `collectstatic` writes them, without the gzip and brotli
 # copies (a minute or more of CPU): collectstatic_beside(compress=False).

@@ -12,8 +12,9 @@ Read from the environment:
 - ``GUNICORN_MAX_REQUESTS`` (10000, with up to 10% jitter): workers are recycled (a guard
   against slow memory growth; a restart costs a few hundred ms of latency to the requests
   queued behind it, so not too often: at 1000 req/s a worker lives about 20 s).
-- ``FORWARDED_ALLOW_IPS`` (127.0.0.1,::1): the proxies whose X-Forwarded-* headers are
-  believed (for the scheme; Django's SECURE_PROXY_SSL_HEADER is DJANGO_TRUST_PROXY_HEADERS).
+- ``TRUSTED_PROXIES`` (empty), the app's own setting: the only peers whose
+  X-Forwarded-Proto gunicorn believes (``forwarded_allow_ips``; FORWARDED_ALLOW_IPS is
+  not read). Empty: none, so a client cannot claim HTTPS through gunicorn either.
 
 Logs go to stdout, one line per event, like the app's (clinic_site/logformat.py). The
 access log has the path without its query string (``%(U)s``, never ``%(r)s``) and no
@@ -27,6 +28,7 @@ from pathlib import Path
 # gunicorn reads this file before the project is importable: put the project on the path.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from clinic_site.client_address import parse_trusted_proxies  # noqa: E402
 from clinic_site.logformat import LINE_FORMATTER, STDOUT_HANDLER  # noqa: E402
 
 
@@ -46,7 +48,12 @@ graceful_timeout = _int("GUNICORN_GRACEFUL_TIMEOUT", 30)
 keepalive = _int("GUNICORN_KEEPALIVE", 5)
 max_requests = _int("GUNICORN_MAX_REQUESTS", 10000)
 max_requests_jitter = _int("GUNICORN_MAX_REQUESTS_JITTER", max(max_requests // 10, 0))
-forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
+# Django falls back to gunicorn's scheme when it drops an untrusted X-Forwarded-Proto, so
+# gunicorn must believe no more peers than the app does: the same list, parsed the same way.
+forwarded_allow_ips = ",".join(
+    str(network)
+    for network in parse_trusted_proxies(os.environ.get("TRUSTED_PROXIES", "").split(","))
+)
 
 # gunicorn 27's control socket (for `gunicornc`, unused here) defaults to one path per user
 # (~/.gunicorn/gunicorn.ctl): two instances on one machine would take it from each other.

@@ -14,6 +14,7 @@ import environ
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
+from clinic_site.client_address import parse_trusted_proxies
 from clinic_site.logformat import LINE_FORMATTER, STDOUT_HANDLER
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -51,14 +52,19 @@ if SITE_IS_HTTPS and not DEBUG and not _SECRET_KEY_FROM_ENV:
         "never sign production sessions. Set DJANGO_SECRET_KEY to 50 or more random "
         "characters (docs/deploy.md, 'Production settings')."
     )
-# Behind a reverse proxy that terminates TLS (nginx), Django only knows a request came over
-# HTTPS from the proxy's X-Forwarded-Proto header. Trust it only when the app is reachable
-# through that proxy alone (bound to loopback, or firewalled): a client that could reach
-# the app directly could claim HTTPS with it.
-# The same switch makes the admin's login lockout (django-axes, below) take the client's
-# address from the X-Forwarded-For entry nginx appended, instead of REMOTE_ADDR.
-TRUST_PROXY_HEADERS = env.bool("DJANGO_TRUST_PROXY_HEADERS", False)
-if TRUST_PROXY_HEADERS:
+# The proxies (nginx) whose X-Forwarded-For and X-Forwarded-Proto are believed, by the
+# address they connect from: only requests whose peer is one of them
+# (clinic_site/client_address.py). Empty: the app is reached directly, and believes neither.
+if "DJANGO_TRUST_PROXY_HEADERS" in env.ENVIRON:
+    # Ignoring it would merge every visitor behind nginx into nginx's own address.
+    raise ImproperlyConfigured(
+        "DJANGO_TRUST_PROXY_HEADERS is gone: remove it, and behind nginx set "
+        "TRUSTED_PROXIES=127.0.0.1,::1 (the addresses nginx connects from) instead "
+        "(docs/deploy.md, 'Upgrading from DJANGO_TRUST_PROXY_HEADERS')."
+    )
+TRUSTED_PROXIES = parse_trusted_proxies(env.list("TRUSTED_PROXIES", default=[]))
+if TRUSTED_PROXIES:
+    # TLS ends at the proxy: Django knows a request came over HTTPS from this header alone.
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=SITE_IS_HTTPS)
 # Load balancers and monitors may probe the app directly over plain HTTP.
@@ -154,6 +160,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: X-Forwarded-Proto from anyone but a trusted proxy is dropped before
+    # SecurityMiddleware's HTTPS redirect reads it.
+    "clinic_site.client_address.ForwardedProtoMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Both outside the page cache (below), so that a page served from it gets the same
@@ -181,6 +190,9 @@ PAGE_CACHE_SECONDS = env.int("PAGE_CACHE_SECONDS", 600)
 FRAGMENT_CACHE_SECONDS = env.int("FRAGMENT_CACHE_SECONDS", 600)
 # Behind nginx with proxy caching: how long nginx may keep an anonymous page (0: never).
 PROXY_CACHE_SECONDS = env.int("PROXY_CACHE_SECONDS", 0)
+# A benchmarking aid: say on each public page whether the page cache answered
+# (X-Page-Cache: hit or miss). Always on with DEBUG; off in production.
+PAGE_CACHE_HEADER = env.bool("DJANGO_PAGE_CACHE_HEADER", False)
 
 ROOT_URLCONF = env("DJANGO_ROOT_URLCONF", default="clinic_site.urls")
 
@@ -220,7 +232,9 @@ REDIS_URL = env("REDIS_URL", default="")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Django's Redis backend, except that a Redis that is full or down is a cache
+            # miss (logged), not an error: the site then runs on the database alone.
+            "BACKEND": "clinic_site.cache.FailSoftRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": env("CACHE_KEY_PREFIX", default="clinic"),
             # A Redis that hangs must fail fast (health checks, pages), not hold a worker.

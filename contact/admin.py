@@ -9,7 +9,13 @@ from django.utils import timezone
 
 from pages.models import ClinicSettings
 
-from .models import ConsultationRequest, NotificationRecipient, PrivacyNotice, StaffNote
+from .models import (
+    ConsultationRequest,
+    MailStatus,
+    NotificationRecipient,
+    PrivacyNotice,
+    StaffNote,
+)
 
 Status = ConsultationRequest.Status
 
@@ -23,16 +29,16 @@ def csv_safe(value) -> str:
     return "'" + text if text.startswith(FORMULA_PREFIXES) else text
 
 
-class NotificationFailedFilter(admin.SimpleListFilter):
-    title = "staff notification failed"
-    parameter_name = "notification_failed"
+class MailFailedFilter(admin.SimpleListFilter):
+    title = "email failed"
+    parameter_name = "mail_failed"
 
     def lookups(self, request, model_admin):
-        return [("yes", "Yes: the email to staff could not be sent")]
+        return [("yes", "Yes: the email to staff or the patient's confirmation failed")]
 
     def queryset(self, request, queryset):
         if self.value() == "yes":
-            return queryset.notification_failed()
+            return queryset.mail_failed()
         return queryset
 
 
@@ -75,11 +81,15 @@ REQUEST_FIELDS = [
 ]
 CONSENT_FIELDS = ["consent_at", "privacy_notice_version"]
 MAIL_FIELDS = [
+    "notification_status",
     "notified_at",
     "notify_attempts",
-    "next_attempt_at",
     "last_error",
+    "confirmation_status",
     "confirmation_sent_at",
+    "confirmation_attempts",
+    "confirmation_error",
+    "next_attempt_at",
 ]
 
 
@@ -94,7 +104,7 @@ class ConsultationRequestAdmin(admin.ModelAdmin):
         "notification_state",
         "overdue",
     ]
-    list_filter = ["status", "office", "received_at", NotificationFailedFilter, OverdueFilter]
+    list_filter = ["status", "office", "received_at", MailFailedFilter, OverdueFilter]
     search_fields = ["name", "email", "phone"]
     date_hierarchy = "received_at"
     list_select_related = ["office", "assigned_to"]
@@ -103,7 +113,7 @@ class ConsultationRequestAdmin(admin.ModelAdmin):
         *PATIENT_FIELDS,
         *REQUEST_FIELDS,
         *CONSENT_FIELDS,
-        "spam_reason",
+        "flag_reason",
         *MAIL_FIELDS,
     ]
     fieldsets = [
@@ -135,10 +145,13 @@ class ConsultationRequestAdmin(admin.ModelAdmin):
         (
             "Follow-up",
             {
-                "fields": ["status", "assigned_to", "spam_reason"],
+                "fields": ["status", "assigned_to", "flag_reason"],
                 "description": "Pick who calls the patient back, and change the status as you "
                 "go: Contacted once you have reached them, Scheduled once they have an "
-                "appointment. Requests still New after one business day show as overdue.",
+                "appointment. Requests still New (or Needs review) after one business day "
+                "show as overdue. Needs review: the website kept the request and told you, "
+                "but something about how it arrived looked odd (the reason is shown here); "
+                "if it is a real patient, carry on as usual, otherwise mark it Spam.",
             },
         ),
         (
@@ -146,12 +159,18 @@ class ConsultationRequestAdmin(admin.ModelAdmin):
             {
                 "fields": MAIL_FIELDS,
                 "classes": ["collapse"],
-                "description": "Filled in by the website. If the email to staff failed, the "
-                "last error says why; 'Resend notification' in the list sends it again.",
+                "description": "Filled in by the website. A failed email is tried again "
+                "after 1, 2, 4 ... minutes; the email to staff gives up after about a day and "
+                "the patient's confirmation after about an hour (or at once when the mail "
+                "server refuses the address), and then shows as failed with the reason. "
+                "'Resend notification' in the list sends the staff email again. The "
+                "confirmation goes only to ordinary public addresses, at most once a day per "
+                "address.",
             },
         ),
     ]
     actions = [
+        "mark_new",
         "mark_contacted",
         "mark_scheduled",
         "mark_not_a_fit",
@@ -183,17 +202,23 @@ class ConsultationRequestAdmin(admin.ModelAdmin):
 
     # ------------------------------------------------------------------ columns
 
-    @admin.display(description="notification")
+    @admin.display(description="email to staff")
     def notification_state(self, obj):
-        if obj.notified_at is not None:
-            return "Sent"
-        if obj.status == Status.SPAM:
+        if obj.notification_status == MailStatus.SENT:
+            state = "Sent"
+        elif obj.status == Status.SPAM:
             return "Not sent (spam)"
-        if obj.notify_attempts:
+        elif obj.notification_status == MailStatus.FAILED:
+            state = obj.last_error or "Failed"
+        elif obj.notify_attempts:
             tries = "try" if obj.notify_attempts == 1 else "tries"
             error = f": {obj.last_error}" if obj.last_error else ""
-            return f"Failed ({obj.notify_attempts} {tries}){error}"
-        return "Waiting"
+            state = f"Failed ({obj.notify_attempts} {tries}), retrying{error}"
+        else:
+            state = "Waiting"
+        if obj.confirmation_status == MailStatus.FAILED:
+            state += ". Confirmation to the patient failed (see the request)"
+        return state
 
     @admin.display(boolean=True, description="overdue")
     def overdue(self, obj):
@@ -204,6 +229,13 @@ class ConsultationRequestAdmin(admin.ModelAdmin):
     def _set_status(self, request, queryset, status):
         updated = queryset.update(status=status)
         self.message_user(request, f"{updated} request(s) marked {status.label}.")
+
+    @admin.action(
+        description="Mark selected requests as new (checked: a real patient)",
+        permissions=["change"],
+    )
+    def mark_new(self, request, queryset):
+        self._set_status(request, queryset, Status.NEW)
 
     @admin.action(description="Mark selected requests as contacted", permissions=["change"])
     def mark_contacted(self, request, queryset):
@@ -229,7 +261,11 @@ class ConsultationRequestAdmin(admin.ModelAdmin):
     @admin.action(description="Resend the notification email to staff", permissions=["change"])
     def resend_notification(self, request, queryset):
         updated = queryset.exclude(status=Status.SPAM).update(
-            notified_at=None, next_attempt_at=timezone.now(), notify_attempts=0, last_error=""
+            notification_status=MailStatus.WAITING,
+            notified_at=None,
+            next_attempt_at=timezone.now(),
+            notify_attempts=0,
+            last_error="",
         )
         message = f"{updated} request(s) will be emailed to staff again within a minute."
         skipped = queryset.filter(status=Status.SPAM).count()

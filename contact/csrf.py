@@ -2,25 +2,19 @@
 
 The form is embedded in pages that anonymous visitors get from a shared cache, so it
 cannot carry Django's per-visitor CSRF token (that would put one visitor's token, and a
-``Vary: Cookie``, into every cached copy). The view checks two things instead:
+``Vary: Cookie``, into every cached copy). Instead the request must come from our own
+pages: browsers send ``Origin`` (and ``Sec-Fetch-Site``) on every cross-site POST, so a
+form on another site posting here is refused; it is what Django's own CSRF check also does
+first. A refused request gets Django's 403 CSRF page and is not stored.
 
-1. The request comes from our own pages: browsers send ``Origin`` (and ``Sec-Fetch-Site``)
-   on every cross-site POST, so a form on another site posting here is refused. This is
-   the check that stops forgery; it is what Django's own CSRF check also does first.
-2. It carries a form token we signed (the ``started`` field, HMAC with SECRET_KEY): a
-   request with a missing or forged token is refused, so a bare script cannot post
-   without fetching one of our pages first.
-
-A refused request gets Django's 403 CSRF page and is not stored.
+The form's signed token (the ``started`` field) is not a forgery check: a missing, foreign
+or day-old token sends the form back to the patient to send again (contact/forms.py).
 """
 
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.core import signing
 from django.utils.module_loading import import_string
-
-from .spam import FORM_TOKEN_SALT
 
 
 def _origin(url: str) -> str:
@@ -35,7 +29,7 @@ def _trusted_origins(request) -> set[str]:
 
 
 def forgery_reason(request) -> str:
-    """'' for a request from our own pages with a token we signed, else why it is refused."""
+    """'' for a request from our own pages, else why it is refused."""
     origin = request.META.get("HTTP_ORIGIN")
     fetch_site = request.META.get("HTTP_SEC_FETCH_SITE")
     referer = request.META.get("HTTP_REFERER")
@@ -50,10 +44,6 @@ def forgery_reason(request) -> str:
             return "Referer is another site"
     elif request.is_secure():
         return "no Origin or Referer on a secure request"
-    try:
-        signing.loads(request.POST.get("started", ""), salt=FORM_TOKEN_SALT)
-    except signing.BadSignature:
-        return "form token missing or invalid"
     return ""
 
 

@@ -1,17 +1,26 @@
 import re
+import unicodedata
+from urllib.parse import urlsplit
 
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import HTML, Div, Field, Fieldset, Layout, Submit
 from django import forms
-from django.urls import reverse
+from django.urls import Resolver404, resolve, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
 from pages.cache import active_offices
 from pages.models import Office
 
-from .models import ConsultationRequest, PrivacyNotice
-from .spam import sign_form_start, timestamp_problem
+from .mail import public_address_problem
+from .models import ConsultationRequest, MailStatus, PrivacyNotice
+from .spam import TOKEN_EXPIRED, check_form_token, sign_form_start
+
+EXPIRED_MESSAGE = (
+    "This form page had been open too long for us to accept it, so nothing has been sent "
+    "yet. We have kept everything you typed: please check it and send it again."
+)
+HONEYPOT_REASON = "a field people cannot see was filled in"
 
 PHONE_HELP = "US numbers like (860) 555-0100, or international ones starting with +."
 
@@ -40,19 +49,58 @@ def normalise_phone(value: str) -> str:
     return f"({digits[:3]}) {digits[3:6]}-{digits[6:]}"
 
 
+def plain_text(value: str, multiline: bool = False) -> str:
+    """NFC, without control or format characters (a right-to-left override would spoof
+    what staff read in admin and the CSV); line breaks stay only where ``multiline``."""
+    value = unicodedata.normalize("NFC", value)
+    if multiline:
+        value = value.replace("\r\n", "\n").replace("\r", "\n").replace("\u2028", "\n")
+    kept = []
+    for char in value:
+        if char == "\n" and multiline:
+            kept.append(char)
+        elif char.isspace():
+            kept.append(" ")  # tabs, other line breaks: a space, not two words run together
+        elif unicodedata.category(char) not in ("Cc", "Cf"):
+            kept.append(char)
+    return "".join(kept)
+
+
+class PlainTextField(forms.CharField):
+    multiline = False
+
+    def to_python(self, value):
+        if isinstance(value, str):
+            value = plain_text(value, self.multiline)
+        return super().to_python(value)
+
+
+class PlainMultilineField(PlainTextField):
+    multiline = True
+
+
+class PlainEmailField(forms.EmailField):
+    def to_python(self, value):
+        if isinstance(value, str):
+            value = plain_text(value)
+        return super().to_python(value)
+
+
 class SourcePathField(forms.CharField):
-    """The path of the page the form was sent from; anything else is dropped, not refused."""
+    """The path of the page of this site the form was sent from, or '' (never refused)."""
 
     def clean(self, value):
         value = (value or "").strip()
-        if (
-            not value.startswith("/")
-            or value.startswith("//")
-            or len(value) > 200
-            or any(ch.isspace() or ord(ch) < 32 for ch in value)
-        ):
+        if not value.startswith("/") or value.startswith("//") or len(value) > 200:
             return ""
-        return value
+        if any(ch.isspace() or unicodedata.category(ch) in ("Cc", "Cf") for ch in value):
+            return ""
+        path = urlsplit(value).path
+        try:
+            resolve(path)
+        except Resolver404:
+            return ""
+        return path
 
 
 class ConsultationRequestForm(forms.ModelForm):
@@ -86,6 +134,12 @@ class ConsultationRequestForm(forms.ModelForm):
             "message": "A sentence is enough. Please don't include detailed medical "
             "information; we will talk about that in person.",
         }
+        field_classes = {
+            "name": PlainTextField,
+            "phone": PlainTextField,
+            "email": PlainEmailField,
+            "message": PlainMultilineField,
+        }
         widgets = {
             "name": forms.TextInput(attrs={"autocomplete": "name"}),
             "phone": forms.TextInput(attrs={"autocomplete": "tel", "inputmode": "tel"}),
@@ -113,7 +167,8 @@ class ConsultationRequestForm(forms.ModelForm):
         self.fields["contact_method"].choices = ConsultationRequest.ContactMethod.choices
         self.fields["best_time"].choices = ConsultationRequest.BestTime.choices
         self.fields["started"].initial = sign_form_start()
-        self.spam_reason = ""
+        self.is_spam = False
+        self.flag_reason = ""
         privacy_url = reverse("contact:privacy")
         self.fields["consent"].label = format_html(
             "I agree that the clinic may contact me about my request, as described in the "
@@ -152,7 +207,22 @@ class ConsultationRequestForm(forms.ModelForm):
         return normalise_phone(self.cleaned_data.get("phone", ""))
 
     def clean_name(self):
-        return " ".join(self.cleaned_data["name"].split())
+        name = " ".join(self.cleaned_data["name"].split())
+        if not any(unicodedata.category(char).startswith("L") for char in name):
+            raise forms.ValidationError(
+                "Please write your name in letters, so we know whom to ask for.", code="name"
+            )
+        return name
+
+    def clean_email(self):
+        email = self.cleaned_data.get("email", "")
+        if email and public_address_problem(email):
+            raise forms.ValidationError(
+                "We can only write to an ordinary email address, like name@gmail.com. Please "
+                "check it, or leave it empty and give a phone number.",
+                code="email_not_public",
+            )
+        return email
 
     def clean(self):
         cleaned = super().clean()
@@ -172,10 +242,14 @@ class ConsultationRequestForm(forms.ModelForm):
                 self.add_error("phone", "You asked us to call or text: please add your number.")
             elif method == "email" and not email:
                 self.add_error("email", "You asked us to email you: please add your address.")
-        if cleaned.get("website"):
-            self.spam_reason = "honeypot"
-        else:
-            self.spam_reason = timestamp_problem(cleaned.get("started", ""))
+        token, self.flag_reason = check_form_token(cleaned.get("started", ""))
+        if token == TOKEN_EXPIRED:
+            # Sent back with a fresh token: the next press of the button goes through.
+            self.data = self.data.copy()
+            self.data[self.add_prefix("started")] = sign_form_start()
+            self.add_error(None, forms.ValidationError(EXPIRED_MESSAGE, code="expired"))
+        # The one check that files a request as spam without a person looking at it.
+        self.is_spam = bool(cleaned.get("website"))
         return cleaned
 
     def save(self, commit=True):
@@ -187,9 +261,16 @@ class ConsultationRequestForm(forms.ModelForm):
         notice = PrivacyNotice.current()
         request.privacy_notice_version = notice.version if notice else None
         request.source_path = self.cleaned_data.get("source", "")
-        if self.spam_reason:
+        if not request.email:
+            request.confirmation_status = MailStatus.NOT_SENT
+            request.confirmation_error = "No email address was given."
+        if self.is_spam:
             request.status = ConsultationRequest.Status.SPAM
-            request.spam_reason = self.spam_reason
+            request.flag_reason = HONEYPOT_REASON
+            request.notification_status = request.confirmation_status = MailStatus.NOT_SENT
+        elif self.flag_reason:
+            request.status = ConsultationRequest.Status.NEEDS_REVIEW
+            request.flag_reason = self.flag_reason
         if commit:
             request.save()
         return request

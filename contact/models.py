@@ -11,9 +11,12 @@ from django_prose_editor.fields import ProseEditorField
 
 from pages.models import ARTICLE_BODY_EXTENSIONS, Office
 
-# Failed sends are retried after 1, 2, 4, ... minutes, never more than an hour apart.
+# Failed sends are retried after 1, 2, 4, ... minutes, never more than an hour apart, and
+# given up after a bounded number of tries (then shown as failed in admin, with the reason).
 RETRY_BASE_SECONDS = 60
 RETRY_MAX_SECONDS = 3600
+NOTIFICATION_MAX_ATTEMPTS = 24  # about 19 hours: staff can still resend it from admin
+CONFIRMATION_MAX_ATTEMPTS = 6  # about an hour: a late "we received it" is worth little
 
 
 def retry_delay(attempts: int) -> datetime.timedelta:
@@ -87,25 +90,39 @@ class NotificationRecipient(models.Model):
         return f"{self.email} ({self.office or 'all offices'})"
 
 
+class MailStatus(models.TextChoices):
+    WAITING = "waiting", "Waiting to be sent"
+    SENT = "sent", "Sent"
+    NOT_SENT = "not_sent", "Not sent"  # by a rule: spam, no address, one a day, ...
+    FAILED = "failed", "Failed: gave up"
+
+
 class ConsultationRequestQuerySet(models.QuerySet):
     def due_for_mail(self, now=None):
         """Rows whose staff notification or patient confirmation is still to be sent."""
         now = now or timezone.now()
         return self.exclude(status=ConsultationRequest.Status.SPAM).filter(
-            Q(notified_at__isnull=True) | (Q(confirmation_sent_at__isnull=True) & ~Q(email="")),
+            Q(notification_status=MailStatus.WAITING) | Q(confirmation_status=MailStatus.WAITING),
             next_attempt_at__lte=now,
         )
 
-    def notification_failed(self):
+    def mail_failed(self):
+        """A mail gave up, or the staff notification has failed at least once so far."""
         return self.exclude(status=ConsultationRequest.Status.SPAM).filter(
-            notified_at__isnull=True, notify_attempts__gt=0
+            Q(notification_status=MailStatus.FAILED)
+            | Q(notification_status=MailStatus.WAITING, notify_attempts__gt=0)
+            | Q(confirmation_status=MailStatus.FAILED)
         )
 
+    def needs_review(self):
+        return self.filter(status=ConsultationRequest.Status.NEEDS_REVIEW)
+
     def overdue(self, now=None):
-        """New requests nobody has picked up within one business day."""
+        """New (or flagged) requests nobody has picked up within one business day."""
         now = now or timezone.now()
         return self.filter(
-            status=ConsultationRequest.Status.NEW, received_at__lt=business_day_before(now)
+            status__in=ConsultationRequest.WAITING_STATUSES,
+            received_at__lt=business_day_before(now),
         )
 
 
@@ -130,6 +147,9 @@ class ConsultationRequest(models.Model):
 
     class Status(models.TextChoices):
         NEW = "new", "New"
+        # Stored, counted and notified like any request, but something about how it
+        # arrived looked odd (flag_reason says what): a person decides, never a filter.
+        NEEDS_REVIEW = "review", "Needs review"
         CONTACTED = "contacted", "Contacted"
         SCHEDULED = "scheduled", "Scheduled"
         NOT_A_FIT = "not_a_fit", "Not a fit"
@@ -161,7 +181,9 @@ class ConsultationRequest(models.Model):
     status = models.CharField(
         max_length=10, choices=Status.choices, default=Status.NEW, db_index=True
     )
-    spam_reason = models.CharField(max_length=60, blank=True, editable=False)
+    flag_reason = models.CharField(
+        "why the website flagged it", max_length=100, blank=True, editable=False
+    )
     assigned_to = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
@@ -171,14 +193,34 @@ class ConsultationRequest(models.Model):
         help_text="The staff member who follows this request up.",
     )
 
-    # Outbox state.
+    # Outbox state: the staff notification, the patient's confirmation, and when to try.
+    notification_status = models.CharField(
+        "email to staff", max_length=10, choices=MailStatus.choices, default=MailStatus.WAITING
+    )
     notified_at = models.DateTimeField("staff notified at", null=True, blank=True)
     notify_attempts = models.PositiveIntegerField("send attempts", default=0)
-    next_attempt_at = models.DateTimeField(default=timezone.now, db_index=True)
     last_error = models.CharField(max_length=300, blank=True)
+    confirmation_status = models.CharField(
+        "confirmation to the patient",
+        max_length=10,
+        choices=MailStatus.choices,
+        default=MailStatus.WAITING,
+    )
     confirmation_sent_at = models.DateTimeField(null=True, blank=True)
+    confirmation_attempts = models.PositiveIntegerField(default=0)
+    confirmation_error = models.CharField(
+        "why the confirmation was not sent", max_length=300, blank=True
+    )
+    # One confirmation per address per day, across every worker: a keyed hash of the
+    # address and the clinic's date, unique in the database (see notifications.py).
+    confirmation_key = models.CharField(
+        max_length=80, null=True, blank=True, unique=True, editable=False
+    )
+    next_attempt_at = models.DateTimeField(default=timezone.now, db_index=True)
 
     objects = ConsultationRequestQuerySet.as_manager()
+
+    WAITING_STATUSES = (Status.NEW, Status.NEEDS_REVIEW)
 
     class Meta:
         ordering = ["-received_at"]
@@ -201,9 +243,27 @@ class ConsultationRequest(models.Model):
 
     @property
     def is_overdue(self):
-        return self.status == self.Status.NEW and self.received_at < business_day_before(
+        return self.status in self.WAITING_STATUSES and self.received_at < business_day_before(
             timezone.now()
         )
+
+
+class SubmissionCount(models.Model):
+    """How many requests one address sent in the current window (contact/spam.py).
+
+    In the database, so that every app process shares it whatever the cache is, and it
+    survives restarts and cache evictions. ``client`` is a keyed hash, never the address.
+    """
+
+    client = models.CharField(max_length=64, unique=True)
+    window_started_at = models.DateTimeField(db_index=True)
+    count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = "submission count"
+
+    def __str__(self):
+        return f"{self.count} since {self.window_started_at:%Y-%m-%d %H:%M}"
 
 
 class StaffNote(models.Model):

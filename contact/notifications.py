@@ -8,20 +8,28 @@ ends. Nothing the patient typed goes into a staff mail or a log line.
 """
 
 import datetime
+import hashlib
 import logging
 import time
 
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
-from django.db import connection, transaction
-from django.db.models import F, Q
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Case, F, PositiveIntegerField, Q, When
 from django.template.loader import render_to_string
 from django.utils import timezone
 
 from pages.models import ClinicSettings
 
-from .mail import RecipientsPartlyRefused
-from .models import ConsultationRequest, NotificationRecipient, retry_delay
+from .mail import RecipientsPartlyRefused, is_permanent_refusal, public_address_problem
+from .models import (
+    CONFIRMATION_MAX_ATTEMPTS,
+    NOTIFICATION_MAX_ATTEMPTS,
+    ConsultationRequest,
+    MailStatus,
+    NotificationRecipient,
+    retry_delay,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -62,8 +70,12 @@ def build_staff_notification(request: ConsultationRequest, recipients, clinic) -
         "received": received,
         "admin_url": _admin_url(request),
         "clinic": clinic,
+        # Why the website flagged it (about how it arrived, never what the patient typed).
+        "flag_reason": request.flag_reason,
     }
     subject = f"New consultation request #{request.pk} ({office})"
+    if request.status == ConsultationRequest.Status.NEEDS_REVIEW:
+        subject += ", needs review"
     body = render_to_string("contact/emails/staff_notification.txt", context)
     return EmailMessage(
         subject=" ".join(subject.split()),
@@ -87,7 +99,11 @@ def build_confirmation(request: ConsultationRequest, clinic) -> EmailMessage:
 
 
 def claim_next(now=None) -> ConsultationRequest | None:
-    """Claim one due row for this worker, or None when nothing is due."""
+    """Claim one due row for this worker, or None when nothing is due.
+
+    A waiting staff notification counts one more try now, so that a worker killed while
+    sending it still uses up a try, and a mail that kills its worker is given up in time.
+    """
     now = now or timezone.now()
     while True:
         with transaction.atomic():
@@ -99,7 +115,14 @@ def claim_next(now=None) -> ConsultationRequest | None:
                 return None
             claimed = ConsultationRequest.objects.filter(
                 pk=row.pk, next_attempt_at=row.next_attempt_at
-            ).update(next_attempt_at=now + lease(), notify_attempts=F("notify_attempts") + 1)
+            ).update(
+                next_attempt_at=now + lease(),
+                notify_attempts=Case(
+                    When(notification_status=MailStatus.WAITING, then=F("notify_attempts") + 1),
+                    default=F("notify_attempts"),
+                    output_field=PositiveIntegerField(),
+                ),
+            )
         if claimed:
             return ConsultationRequest.objects.select_related("office").get(pk=row.pk)
         # Another worker took it between our read and our update: look again.
@@ -111,46 +134,147 @@ def _send(message: EmailMessage, mail_connection) -> None:
         raise RuntimeError("the mail server did not accept the message")
 
 
+def _after_failure(
+    exc: Exception, attempts: int, max_attempts: int, refusal_is_final: bool = False
+) -> tuple[str, str]:
+    """(the mail's new status, the error to show in admin) after a failed try."""
+    error = f"{type(exc).__name__}: {exc}"
+    if attempts >= max_attempts or (refusal_is_final and is_permanent_refusal(exc)):
+        tries = "try" if attempts == 1 else "tries"
+        return MailStatus.FAILED, f"Gave up after {attempts} {tries}. {error}"[:300]
+    return MailStatus.WAITING, error[:300]
+
+
+def confirmation_key(address: str, clinic) -> str:
+    """The address (case and +tag ignored) and the clinic's date, as a keyed hash."""
+    local, _, domain = address.lower().rpartition("@")
+    mailbox = f"{local.split('+', 1)[0]}@{domain}"
+    digest = hashlib.sha256(f"{settings.SECRET_KEY}:confirm:{mailbox}".encode()).hexdigest()
+    return f"{digest[:40]}:{timezone.localdate(timezone=clinic.tzinfo).isoformat()}"
+
+
+def _reserve_confirmation(request: ConsultationRequest, key: str) -> bool:
+    """Take today's one confirmation for this address; False when another request has it.
+
+    A unique column decides, so two workers sending at once cannot both take it.
+    """
+    if request.confirmation_key == key:
+        return True  # this request took it on an earlier try
+    try:
+        with transaction.atomic():
+            ConsultationRequest.objects.filter(pk=request.pk).update(confirmation_key=key)
+    except IntegrityError:
+        return False
+    request.confirmation_key = key
+    return True
+
+
+def _notify_staff(request, clinic, mail_connection) -> dict:
+    try:
+        recipients = staff_recipients(request)
+        if not recipients:
+            raise RuntimeError("no notification recipients are set up in admin")
+        warning = ""
+        try:
+            _send(build_staff_notification(request, recipients, clinic), mail_connection)
+        except RecipientsPartlyRefused as exc:
+            # The others have it; sending again would mail them twice. Say so in admin
+            # and in the log (staff addresses only: nothing the patient typed).
+            warning = str(exc)[:300]
+            logger.warning("Consultation request #%s: %s", request.pk, warning)
+    except Exception as exc:  # any mail failure: keep the row, retry later or give up
+        status, error = _after_failure(exc, request.notify_attempts, NOTIFICATION_MAX_ATTEMPTS)
+        _log_failure(request, "Staff notification", request.notify_attempts, status, exc)
+        return {"notification_status": status, "last_error": error}
+    return {
+        "notification_status": MailStatus.SENT,
+        "notified_at": timezone.now(),
+        "last_error": warning,
+    }
+
+
+def _confirm_to_patient(request, clinic, mail_connection) -> dict:
+    if not request.email:
+        return {
+            "confirmation_status": MailStatus.NOT_SENT,
+            "confirmation_error": "No email address was given.",
+        }
+    problem = public_address_problem(request.email)
+    if problem:
+        return {
+            "confirmation_status": MailStatus.NOT_SENT,
+            "confirmation_error": f"Not sent: not an ordinary public address ({problem}).",
+        }
+    if not _reserve_confirmation(request, confirmation_key(request.email, clinic)):
+        return {
+            "confirmation_status": MailStatus.NOT_SENT,
+            "confirmation_error": "Not sent: this address already had a confirmation today "
+            "(one a day per address).",
+        }
+    attempts = request.confirmation_attempts = request.confirmation_attempts + 1
+    try:
+        _send(build_confirmation(request, clinic), mail_connection)
+    except Exception as exc:
+        # A patient's address the server refuses for good (5xx) is not tried again.
+        status, error = _after_failure(exc, attempts, CONFIRMATION_MAX_ATTEMPTS, True)
+        _log_failure(request, "Confirmation", attempts, status, exc)
+        return {
+            "confirmation_status": status,
+            "confirmation_error": error,
+            "confirmation_attempts": attempts,
+        }
+    return {
+        "confirmation_status": MailStatus.SENT,
+        "confirmation_sent_at": timezone.now(),
+        "confirmation_error": "",
+        "confirmation_attempts": attempts,
+    }
+
+
+def _log_failure(request, which: str, attempts: int, status: str, exc: Exception) -> None:
+    outcome = "gave up" if status == MailStatus.FAILED else "will retry"
+    logger.warning(
+        "%s for consultation request #%s failed (attempt %s, %s): %s",
+        which,
+        request.pk,
+        attempts,
+        outcome,
+        type(exc).__name__,
+    )
+
+
 def deliver(request: ConsultationRequest, mail_connection=None) -> bool:
-    """Send what is still unsent for a claimed row and record the outcome."""
+    """Send what is still waiting for a claimed row and record each mail's outcome.
+
+    True when nothing failed. A mail that failed is retried after a back-off, at most
+    its maximum number of tries (or not at all when the server refused the recipient
+    for good); then it shows as failed in admin, with the reason.
+    """
     clinic = ClinicSettings.load()
     now = timezone.now()
     updates = {}
-    warning = ""
-    try:
-        if request.notified_at is None:
-            recipients = staff_recipients(request)
-            if not recipients:
-                raise RuntimeError("no notification recipients are set up in admin")
-            try:
-                _send(build_staff_notification(request, recipients, clinic), mail_connection)
-            except RecipientsPartlyRefused as exc:
-                # The others have it; sending again would mail them twice. Say so in admin
-                # and in the log (staff addresses only: nothing the patient typed).
-                warning = str(exc)[:300]
-                logger.warning("Consultation request #%s: %s", request.pk, warning)
-            updates["notified_at"] = request.notified_at = timezone.now()
-        if request.email and request.confirmation_sent_at is None:
-            _send(build_confirmation(request, clinic), mail_connection)
-            updates["confirmation_sent_at"] = request.confirmation_sent_at = timezone.now()
-    except Exception as exc:  # any mail failure: keep the row, retry later
-        error = f"{type(exc).__name__}: {exc}"[:300]
-        updates.update(
-            last_error=error,
-            next_attempt_at=now + retry_delay(request.notify_attempts),
-        )
-        ConsultationRequest.objects.filter(pk=request.pk).update(**updates)
-        logger.warning(
-            "Mail for consultation request #%s failed (attempt %s): %s",
-            request.pk,
-            request.notify_attempts,
-            type(exc).__name__,
-        )
-        return False
-    updates["last_error"] = warning
+    if request.notification_status == MailStatus.WAITING:
+        updates.update(_notify_staff(request, clinic, mail_connection))
+    staff_waiting = updates.get("notification_status", request.notification_status)
+    # The patient hears "we have it" only once staff have been told (or that gave up and
+    # shows in admin); a broken connection is not tried a second time in one pass.
+    if request.confirmation_status == MailStatus.WAITING and staff_waiting != MailStatus.WAITING:
+        updates.update(_confirm_to_patient(request, clinic, mail_connection))
+    delays = []
+    if updates.get("notification_status") == MailStatus.WAITING:
+        delays.append(retry_delay(request.notify_attempts))
+    if updates.get("confirmation_status") == MailStatus.WAITING:
+        delays.append(retry_delay(request.confirmation_attempts))
+    if delays:
+        updates["next_attempt_at"] = now + min(delays)
     ConsultationRequest.objects.filter(pk=request.pk).update(**updates)
-    logger.info("Mail for consultation request #%s sent", request.pk)
-    return True
+    failed = delays or MailStatus.FAILED in (
+        updates.get("notification_status"),
+        updates.get("confirmation_status"),
+    )
+    if not failed:
+        logger.info("Mail for consultation request #%s sent", request.pk)
+    return not failed
 
 
 def send_pending(limit: int | None = None) -> tuple[int, int]:

@@ -1,8 +1,13 @@
+import logging
 from http import HTTPStatus
 
+from django.core.exceptions import SuspiciousOperation
 from django.db import transaction
+from django.http import QueryDict, UnreadablePostError
+from django.http.multipartparser import MultiPartParserError
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils.datastructures import MultiValueDict
 from django.utils.decorators import method_decorator
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
@@ -17,6 +22,12 @@ from .forms import ConsultationRequestForm
 from .models import PrivacyNotice
 from .spam import rate_limited
 
+logger = logging.getLogger(__name__)
+
+UNREADABLE_MESSAGE = (
+    "We could not read what your browser sent, so nothing has been sent yet. Please fill in "
+    "the form again, or call us."
+)
 RATE_LIMIT_MESSAGE = (
     "We have received several requests from your connection in the last few minutes, so "
     "we can't take another one just now. Please try again in about ten minutes, or call us."
@@ -37,12 +48,28 @@ def _office_from_slug(slug):
 class ConsultationRequestView(FormView):
     form_class = ConsultationRequestForm
     template_name = "contact/consultation_request_form.html"
+    # FormView would treat PUT as POST; anything but reading and sending is a 405.
+    http_method_names = ["get", "post", "head", "options"]
 
     def post(self, request, *args, **kwargs):
         reason = forgery_reason(request)
         if reason:
             return reject(request, reason)
+        try:
+            request.POST  # noqa: B018 (parsed here, so a body we cannot read is a 400)
+        except (SuspiciousOperation, MultiPartParserError, UnreadablePostError) as exc:
+            return self.unreadable(exc)
         return super().post(request, *args, **kwargs)
+
+    def unreadable(self, exc):
+        """Too large, too many fields, broken multipart: the visitor's error, one log line."""
+        logger.warning("Consultation form: a POST could not be read (%s)", type(exc).__name__)
+        self.request._post, self.request._files = QueryDict(), MultiValueDict()
+        form = self.form_class(office=None, source="")
+        context = self.get_context_data(form=form, unreadable_message=UNREADABLE_MESSAGE)
+        response = self.render_to_response(context, status=HTTPStatus.BAD_REQUEST)
+        response._has_been_logged = True  # Django would log a second "Bad Request" line
+        return response
 
     def get_form_kwargs(self):
         kwargs = super().get_form_kwargs()
@@ -67,6 +94,7 @@ class ConsultationRequestView(FormView):
         return context
 
 
+@method_decorator(never_cache, name="dispatch")
 class ThanksView(TemplateView):
     template_name = "contact/thanks.html"
 

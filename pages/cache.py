@@ -28,6 +28,9 @@ logger = logging.getLogger(__name__)
 
 VERSION_KEY = "pagecache:version"
 NEXT_PUBLISH_KEY = "pagecache:next-publish"
+# What the page cache did: "hit" (answered), "miss" (the page was built, and stored if it
+# may be) or None (not used): always in ``response.page_cache``; in this header only with
+# DEBUG or PAGE_CACHE_HEADER (settings), never in production.
 HEADER = "X-Page-Cache"
 
 
@@ -53,14 +56,16 @@ _page_version: contextvars.ContextVar[int | None] = contextvars.ContextVar(
 )
 
 
-def current_version() -> int:
+def current_version() -> int | None:
+    """The content version; None when the cache cannot keep one (Redis full or down), and
+    then nothing is read from or stored in the page and fragment caches."""
     version = _page_version.get()
     if version is not None:
         return version
     version = cache.get(VERSION_KEY)
     if version is None:
         cache.add(VERSION_KEY, 1, None)
-        version = cache.get(VERSION_KEY, 1)
+        version = cache.get(VERSION_KEY)
     return version
 
 
@@ -79,7 +84,10 @@ def cached_for_content(name: str, compute):
     For the small lists every page shows (banner, footer offices, the form's office
     choices), so that a page the page cache has to build runs only its own queries.
     """
-    key = f"pagecache:fragment:{current_version()}:{name}"
+    version = current_version()
+    if version is None:
+        return compute()
+    key = f"pagecache:fragment:{version}:{name}"
     value = cache.get(key)
     if value is None:
         value = compute()
@@ -201,7 +209,8 @@ class AnonymousPageCacheMiddleware:
             if token is not None:
                 _page_version.reset(token)
         key = getattr(request, "_page_cache_key", None)
-        if key and response.get(HEADER) != "hit" and self._storable(request, response):
+        outcome = getattr(response, "page_cache", None)
+        if key and outcome != "hit" and self._storable(request, response):
             set_response_etag(response)
             timeout = _timeout(response, timezone.now())
             proxy_seconds = min(settings.PROXY_CACHE_SECONDS, timeout)
@@ -221,7 +230,10 @@ class AnonymousPageCacheMiddleware:
                     time.time() + timeout,  # when the entry goes stale
                 )
                 cache.set(key, entry, timeout)
-            response[HEADER] = "miss"
+            outcome = "miss"
+        response.page_cache = outcome  # None: neither from the page cache nor stored in it
+        if outcome and (settings.DEBUG or settings.PAGE_CACHE_HEADER):
+            response[HEADER] = outcome
         return response
 
     def process_view(self, request, view_func, view_args, view_kwargs):
@@ -231,9 +243,12 @@ class AnonymousPageCacheMiddleware:
         )
         if not marked or not self._anonymous_read(request):
             return None
-        key = request._page_cache_key = _key(request)
+        key = _key(request)
         found = cache.get_many([VERSION_KEY, key])
         version = found.get(VERSION_KEY) or current_version()
+        if version is None:
+            return None  # the cache is full or down: the page is built, and not stored
+        request._page_cache_key = key
         request._page_cache_version = version
         request._page_version_token = _page_version.set(version)
         entry = found.get(key)
@@ -247,7 +262,7 @@ class AnonymousPageCacheMiddleware:
         proxy_seconds = min(settings.PROXY_CACHE_SECONDS, int(stale_at - time.time()))
         if proxy_seconds > 0:
             response["X-Accel-Expires"] = str(proxy_seconds)
-        response[HEADER] = "hit"
+        response.page_cache = "hit"
         return response
 
     def process_exception(self, request, exception):

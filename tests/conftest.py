@@ -24,7 +24,7 @@ from .factories import ClinicSettingsFactory
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 MANAGE = [sys.executable, str(BASE_DIR / "manage.py")]
-REDIS_BACKEND = "django.core.cache.backends.redis.RedisCache"
+REDIS_BACKEND = "clinic_site.cache.FailSoftRedisCache"  # the project's (settings.py)
 LOCMEM_BACKEND = "django.core.cache.backends.locmem.LocMemCache"
 
 

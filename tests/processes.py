@@ -5,7 +5,7 @@
   sends SIGKILL at once. Both are safe to repeat. bench/ runs its gunicorn, nginx and
   worker on it too (bench/support.py).
 - ``AppServer``: gunicorn with the production config (``clinic_site/gunicorn.conf.py``) on
-  a port; ``wait_until_ready()`` polls ``/healthz`` (database and cache answer).
+  a port; ``wait_until_ready()`` polls ``/healthz`` until it says "ok" (database and cache).
 - ``Worker``: ``manage.py send_notifications --loop``; ``wait_until_running()``.
 - ``Browser``: one visitor talking HTTP/1.1 to one server, with its own cookies (never
   shared with another ``Browser``, whatever the port) and no redirect following.
@@ -142,13 +142,15 @@ class AppServer(Process):
         return Browser(self.port)
 
     def wait_until_ready(self, timeout: float = 90) -> None:
-        """Until ``/healthz`` answers 200 (the database and the cache answer)."""
+        """Until ``/healthz`` answers "ok": the database and the cache answer (a degraded
+        cache answers 200 too, which must not pass for ready here)."""
         deadline = time.monotonic() + timeout
         while True:
             if not self.alive():
                 raise RuntimeError(f"{self.name} exited ({self.returncode}):\n{self.tail()}")
             try:
-                if Browser(self.port).get("/healthz", timeout=5).status == 200:
+                health = Browser(self.port).get("/healthz", timeout=5)
+                if health.status == 200 and health.text == "ok":
                     return
             except OSError:
                 pass
@@ -191,10 +193,13 @@ class Browser:
     """One visitor of the server on ``port``: keeps its own cookies, follows no redirect.
 
     A POST of form data carries ``Origin`` (the server's own origin), as browsers send it.
+    ``source`` connects from another loopback address (e.g. ``127.0.0.2``: Linux routes all
+    of 127.0.0.0/8 to lo), so that the server sees a different client.
     """
 
-    def __init__(self, port: int):
+    def __init__(self, port: int, source: str | None = None):
         self.port = port
+        self.source = source
         self.cookies: dict[str, str] = {}
 
     @property
@@ -217,7 +222,12 @@ class Browser:
             headers.setdefault("Origin", self.origin)
         if self.cookies:
             headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
-        connection = http.client.HTTPConnection(HOST, self.port, timeout=timeout)
+        connection = http.client.HTTPConnection(
+            HOST,
+            self.port,
+            timeout=timeout,
+            source_address=(self.source, 0) if self.source else None,
+        )
         try:
             connection.request(method, path, body=body, headers=headers)
             response = connection.getresponse()

@@ -15,7 +15,13 @@ from django.urls import reverse
 from django.utils import timezone
 
 from contact.admin import csv_safe
-from contact.models import ConsultationRequest, NotificationRecipient, PrivacyNotice, StaffNote
+from contact.models import (
+    ConsultationRequest,
+    MailStatus,
+    NotificationRecipient,
+    PrivacyNotice,
+    StaffNote,
+)
 from contact.notifications import send_pending
 from pages.models import Article
 
@@ -135,19 +141,40 @@ def test_status_filter(admin_client):
     assert listed(admin_client, status__exact="new") == {new}
 
 
-def test_notification_failed_filter_and_column(admin_client):
-    failed = make_request(notify_attempts=3, last_error="SMTPConnectError: refused")
-    sent = make_request(notify_attempts=1, notified_at=timezone.now())
+def test_mail_failed_filter_and_column(admin_client):
+    failing = make_request(notify_attempts=3, last_error="SMTPConnectError: refused")
+    gave_up = make_request(
+        notify_attempts=24,
+        notification_status=MailStatus.FAILED,
+        last_error="Gave up after 24 tries. SMTPConnectError: refused",
+    )
+    refused = make_request(
+        notify_attempts=1,
+        notified_at=timezone.now(),
+        notification_status=MailStatus.SENT,
+        confirmation_status=MailStatus.FAILED,
+        confirmation_error="Gave up after 1 try. SMTPRecipientsRefused: 550",
+    )
+    sent = make_request(
+        notify_attempts=1, notified_at=timezone.now(), notification_status=MailStatus.SENT
+    )
     waiting = make_request()
     spam = make_request(status=Status.SPAM, notify_attempts=2)
 
-    assert listed(admin_client, notification_failed="yes") == {failed}
-    assert listed(admin_client) == {failed, sent, waiting, spam}
+    assert listed(admin_client, mail_failed="yes") == {failing, gave_up, refused}
+    assert listed(admin_client) == {failing, gave_up, refused, sent, waiting, spam}
 
     page = admin_client.get(reverse(CHANGELIST)).content.decode()
     cells = re.findall(r'<td class="field-notification_state">([^<]*)</td>', page)
     assert sorted(cells) == sorted(
-        ["Failed (3 tries): SMTPConnectError: refused", "Sent", "Waiting", "Not sent (spam)"]
+        [
+            "Failed (3 tries), retrying: SMTPConnectError: refused",
+            "Gave up after 24 tries. SMTPConnectError: refused",
+            "Sent. Confirmation to the patient failed (see the request)",
+            "Sent",
+            "Waiting",
+            "Not sent (spam)",
+        ]
     )
 
 
@@ -213,6 +240,8 @@ def test_resend_notification_resets_outbox_and_worker_sends_again(admin_client, 
         "last_error": "SMTPServerDisconnected: gone",
         "confirmation_sent_at": earlier,
         "email": "pat@example.com",
+        "notification_status": MailStatus.SENT,
+        "confirmation_status": MailStatus.SENT,
     }
     row = make_request(**outbox_state)
     spam = make_request(status=Status.SPAM, **outbox_state)
@@ -221,7 +250,7 @@ def test_resend_notification_resets_outbox_and_worker_sends_again(admin_client, 
     response = run_action(admin_client, "resend_notification", [row, spam])
     assert response.status_code == HTTPStatus.FOUND
     row.refresh_from_db()
-    assert row.notified_at is None
+    assert row.notified_at is None and row.notification_status == MailStatus.WAITING
     assert row.notify_attempts == 0
     assert row.last_error == ""
     assert row.next_attempt_at <= timezone.now()
@@ -404,7 +433,7 @@ def test_delete_selected_erases_requests_and_notes(admin_client):
 
 def index_counts(html):
     counts = {}
-    for key in ["new", "overdue", "notification-failed"]:
+    for key in ["new", "needs-review", "overdue", "mail-failed"]:
         match = re.search(
             rf'id="request-count-{key}">.*?href="([^"]+)".*?class="request-count">(\d+)<',
             html,
@@ -420,6 +449,7 @@ def test_admin_index_shows_request_counts(admin_client):
     make_request(received_at=timezone.now() - datetime.timedelta(days=10))  # overdue
     make_request(status=Status.CONTACTED, notify_attempts=2)  # failed
     make_request(status=Status.SPAM, notify_attempts=2)  # spam: counted nowhere
+    make_request(status=Status.NEEDS_REVIEW)  # kept, notified, and counted
 
     response = admin_client.get(reverse("admin:index"))
     assert response.status_code == HTTPStatus.OK
@@ -428,8 +458,9 @@ def test_admin_index_shows_request_counts(admin_client):
     changelist = reverse(CHANGELIST)
     assert counts == {
         "new": (2, f"{changelist}?status__exact=new"),
+        "needs-review": (1, f"{changelist}?status__exact=review"),
         "overdue": (1, f"{changelist}?overdue=yes"),
-        "notification-failed": (1, f"{changelist}?notification_failed=yes"),
+        "mail-failed": (1, f"{changelist}?mail_failed=yes"),
     }
     assert 'id="app-list"' in html or "app-contact" in html  # the normal index is still there
 

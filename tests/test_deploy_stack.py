@@ -42,6 +42,7 @@ CHECKS = [
     "a page that sets a cookie is never cached",
     "logged-in requests bypass the proxy cache",
     "consultation stored and mailed",
+    "each visitor has their own rate limit; X-Forwarded-For spoofing ignored",
     "both app servers served requests through nginx",
 ]
 TIMEOUT = 240  # seconds; it takes about 40 on a busy 2-core machine

@@ -2,6 +2,7 @@
 and the password validators."""
 
 import importlib
+import ipaddress
 
 import pytest
 from django.conf import settings
@@ -93,7 +94,7 @@ def test_the_lock_ends_after_the_cool_off(client, frontdesk, time_machine):
 
 
 def test_client_sent_x_forwarded_for_is_ignored_without_a_trusted_proxy(client, frontdesk):
-    assert settings.TRUST_PROXY_HEADERS is False
+    assert settings.TRUSTED_PROXIES == []
     for n in range(4):
         response = login(client, "wrong-password", X_Forwarded_For=f"192.0.2.{n}")
         assert LOCKED_TEXT not in response.text
@@ -102,7 +103,7 @@ def test_client_sent_x_forwarded_for_is_ignored_without_a_trusted_proxy(client, 
 
 
 def test_behind_the_trusted_proxy_the_address_nginx_appended_counts(client, frontdesk, settings):
-    settings.TRUST_PROXY_HEADERS = True
+    settings.TRUSTED_PROXIES = [ipaddress.ip_network("127.0.0.1/32")]
     # Both come through nginx (REMOTE_ADDR 127.0.0.1); nginx appends the real client's
     # address to whatever X-Forwarded-For the client sent, which changes every time.
     for n in range(4):
@@ -114,6 +115,19 @@ def test_behind_the_trusted_proxy_the_address_nginx_appended_counts(client, fron
     assert_locked(login(client, PASSWORD, ip="127.0.0.1", X_Forwarded_For=f"1.2.3.4, {IP_A}"))
     # Another client behind the same proxy is counted on its own.
     assert logged_in(login(client, PASSWORD, ip="127.0.0.1", X_Forwarded_For=IP_B))
+
+
+def test_a_client_that_is_not_the_proxy_cannot_lock_another_address_out(
+    client, frontdesk, settings
+):
+    settings.TRUSTED_PROXIES = [ipaddress.ip_network("127.0.0.1/32")]
+    # Straight to the app from IP_B, naming the victim's address (and nginx's) each time.
+    for forged in (IP_A, f"127.0.0.1, {IP_A}", IP_A, f"192.0.2.9, {IP_A}"):
+        response = login(client, "wrong-password", ip=IP_B, X_Forwarded_For=forged)
+        assert LOCKED_TEXT not in response.text
+    assert_locked(login(client, "wrong-password", ip=IP_B, X_Forwarded_For=IP_A))
+    # The victim, behind nginx, still logs in.
+    assert logged_in(login(client, PASSWORD, ip="127.0.0.1", X_Forwarded_For=IP_A))
 
 
 def test_admin_url_moves_the_admin(settings):

@@ -1,7 +1,9 @@
 """The anonymous page cache: shared, cleared by any edit, never serving what went stale."""
 
 import datetime
+import runpy
 from http import HTTPStatus
+from pathlib import Path
 
 import pytest
 import time_machine
@@ -23,6 +25,7 @@ from .factories import (
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_password_hasher")]
 
 UTC = datetime.UTC
+SETTINGS_FILE = Path(__file__).resolve().parent.parent / "clinic_site" / "settings.py"
 
 
 @pytest.fixture(autouse=True)
@@ -51,11 +54,30 @@ def test_anonymous_pages_are_served_from_cache_with_no_queries(client, kind):
         "offer": promo.get_absolute_url(),
     }[kind]
     first, second, queries = get_twice(client, url)
-    assert first["X-Page-Cache"] == "miss" and second["X-Page-Cache"] == "hit"
+    assert first.page_cache == "miss" and second.page_cache == "hit"
     assert queries == 0
     assert second.content == first.content
     assert not second.cookies  # nothing per visitor in a shared page
     assert "public" in second["Cache-Control"] and "max-age=0" in second["Cache-Control"]
+
+
+def test_production_does_not_tell_visitors_what_the_page_cache_did(client, settings, monkeypatch):
+    for name in ("DJANGO_DEBUG", "DJANGO_PAGE_CACHE_HEADER"):
+        monkeypatch.delenv(name, raising=False)
+    production = runpy.run_path(str(SETTINGS_FILE))  # settings.py's defaults
+    settings.DEBUG = production["DEBUG"]
+    settings.PAGE_CACHE_HEADER = production["PAGE_CACHE_HEADER"]
+    first, hit, _ = get_twice(client, "/")
+    assert (first.page_cache, hit.page_cache) == ("miss", "hit")
+    assert "X-Page-Cache" not in first and "X-Page-Cache" not in hit
+
+
+@pytest.mark.parametrize(("debug", "asked"), [(True, False), (False, True)])
+def test_debug_or_the_benchmark_setting_shows_the_page_cache_header(client, settings, debug, asked):
+    settings.DEBUG, settings.PAGE_CACHE_HEADER = debug, asked
+    first, hit, _ = get_twice(client, "/")
+    assert (first["X-Page-Cache"], hit["X-Page-Cache"]) == ("miss", "hit")
+    assert client.get("/consultation/").get("X-Page-Cache") is None  # not a cached page
 
 
 def test_edit_and_delete_show_at_once_including_banner_and_footer(client):
@@ -98,18 +120,18 @@ def test_staff_never_get_or_fill_the_cache(admin_client, client):
     draft = ArticleFactory(title="Secret draft", status=Article.Status.DRAFT)
     live = ArticleFactory(title="Public one")
     response = admin_client.get(draft.get_absolute_url())
-    assert response.status_code == HTTPStatus.OK and "X-Page-Cache" not in response
-    assert admin_client.get(live.get_absolute_url()).get("X-Page-Cache") is None
+    assert response.status_code == HTTPStatus.OK and response.page_cache is None
+    assert admin_client.get(live.get_absolute_url()).page_cache is None
     assert client.get(draft.get_absolute_url()).status_code == HTTPStatus.NOT_FOUND
-    assert client.get(live.get_absolute_url())["X-Page-Cache"] == "miss"
+    assert client.get(live.get_absolute_url()).page_cache == "miss"
 
 
 def test_form_pages_and_error_pages_are_not_cached(client):
-    assert "X-Page-Cache" not in client.get("/consultation/")
+    assert client.get("/consultation/").page_cache is None
     response = client.post("/consultation/", {"name": ""})
-    assert "X-Page-Cache" not in response
+    assert response.page_cache is None
     assert client.get("/nope/").status_code == HTTPStatus.NOT_FOUND
-    assert "X-Page-Cache" not in client.get("/nope/")
+    assert client.get("/nope/").page_cache is None
 
 
 def test_conditional_get_answers_304(client):
@@ -129,10 +151,10 @@ def test_open_now_line_is_not_served_stale_from_cache(client):
     # Wednesday 2026-11-18, 16:59 in New York (21:59 UTC), then 17:01.
     with time_machine.travel(datetime.datetime(2026, 11, 18, 21, 59, tzinfo=UTC), tick=False):
         first, second, _ = get_twice(client, url)
-        assert "Open now" in second.content.decode() and second["X-Page-Cache"] == "hit"
+        assert "Open now" in second.content.decode() and second.page_cache == "hit"
     with time_machine.travel(datetime.datetime(2026, 11, 18, 22, 1, tzinfo=UTC), tick=False):
         response = client.get(url)
-        assert response["X-Page-Cache"] == "miss"
+        assert response.page_cache == "miss"
         assert "Closed now" in response.content.decode()
 
 
@@ -180,7 +202,7 @@ def test_uncached_page_reuses_fragments_and_still_shows_an_edit_at_once(client, 
         first = client.get(url)
     with CaptureQueriesContext(connection) as warm:
         second = client.get(url)
-    assert first["X-Page-Cache"] == second["X-Page-Cache"] == "miss"
+    assert first.page_cache == second.page_cache == "miss"
     assert second.content == first.content
     # Only the article itself is looked up: related articles come with their fragment.
     assert len(warm.captured_queries) == 1 < len(cold.captured_queries)
@@ -246,10 +268,10 @@ def test_proxy_is_told_only_what_is_left_of_a_cached_page_life(client, settings)
     # 23:58 in New York: the page lives until midnight, 120 s.
     with time_machine.travel(datetime.datetime(2026, 11, 19, 4, 58, tzinfo=UTC), tick=False):
         first = client.get("/articles/")
-    assert first["X-Page-Cache"] == "miss" and first["X-Accel-Expires"] == "120"
+    assert first.page_cache == "miss" and first["X-Accel-Expires"] == "120"
     with time_machine.travel(datetime.datetime(2026, 11, 19, 4, 59, tzinfo=UTC), tick=False):
         hit = client.get("/articles/")
-    assert hit["X-Page-Cache"] == "hit" and hit["X-Accel-Expires"] == "60"
+    assert hit.page_cache == "hit" and hit["X-Accel-Expires"] == "60"
 
 
 @pytest.mark.locmem_cache  # moves the clock; Redis would expire entries by its own

@@ -33,7 +33,14 @@ ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
 GUNICORN_CONF = ROOT / "clinic_site" / "gunicorn.conf.py"
 # What each variable of the environment decides; everything else is inherited.
-OURS = ("SITE_URL", "PORT", "WEB_CONCURRENCY", "FORWARDED_ALLOW_IPS", "REDIS_URL")
+OURS = (
+    "SITE_URL",
+    "PORT",
+    "WEB_CONCURRENCY",
+    "FORWARDED_ALLOW_IPS",
+    "TRUSTED_PROXIES",
+    "REDIS_URL",
+)
 
 
 def production_env(**changes) -> dict:
@@ -84,10 +91,11 @@ def settings_in(env) -> dict:
         "CSRF_COOKIE_SECURE",
         "CSRF_TRUSTED_ORIGINS",
         "SILENCED_SYSTEM_CHECKS",
+        "TRUSTED_PROXIES",
     ]
     code = (
         "import json, django; django.setup(); from django.conf import settings; "
-        f"print(json.dumps({{n: getattr(settings, n, None) for n in {names!r}}}))"
+        f"print(json.dumps({{n: getattr(settings, n, None) for n in {names!r}}}, default=str))"
     )
     result = run([PYTHON, "-c", code], env)
     assert result.returncode == 0, result.stderr
@@ -98,7 +106,8 @@ def settings_in(env) -> dict:
 
 
 def test_check_deploy_reports_nothing_with_production_variables():
-    result = check_deploy(production_env(REDIS_URL=None))
+    # (check --deploy does not connect to Redis: any address will do.)
+    result = check_deploy(production_env(REDIS_URL="redis://127.0.0.1:6379/14"))
     output = result.stdout + result.stderr
     assert result.returncode == 0, output
     assert "System check identified no issues" in result.stdout, output
@@ -133,15 +142,16 @@ def test_https_site_switches_on_redirect_hsts_and_secure_cookies():
     assert seen["SECURE_HSTS_PRELOAD"] is True
     assert seen["SESSION_COOKIE_SECURE"] is True and seen["CSRF_COOKIE_SECURE"] is True
     assert seen["CSRF_TRUSTED_ORIGINS"] == ["https://the-clinic.example"]
-    # X-Forwarded-Proto is not believed unless the operator says a proxy sets it.
+    # X-Forwarded-Proto is not believed unless the operator names the proxy that sets it.
     assert seen["SECURE_PROXY_SSL_HEADER"] is None
+    assert seen["TRUSTED_PROXIES"] == []
     assert seen["SILENCED_SYSTEM_CHECKS"] == []
 
 
 def test_proxy_header_and_hsts_options_come_from_the_environment():
     seen = settings_in(
         production_env(
-            DJANGO_TRUST_PROXY_HEADERS="1",
+            TRUSTED_PROXIES="127.0.0.1,::1",
             DJANGO_HSTS_PRELOAD="0",
             DJANGO_HSTS_INCLUDE_SUBDOMAINS="0",
         )
@@ -151,6 +161,21 @@ def test_proxy_header_and_hsts_options_come_from_the_environment():
     assert seen["SECURE_HSTS_INCLUDE_SUBDOMAINS"] is False
     # A deliberate choice is not reported as a problem by check --deploy.
     assert sorted(seen["SILENCED_SYSTEM_CHECKS"]) == ["security.W005", "security.W021"]
+
+
+@pytest.mark.parametrize(
+    ("changes", "warned"),
+    [
+        ({"REDIS_URL": None}, True),  # gunicorn.conf.py's default: 2 workers
+        ({"REDIS_URL": None, "WEB_CONCURRENCY": "4"}, True),
+        ({"REDIS_URL": None, "WEB_CONCURRENCY": "1"}, False),
+        ({"REDIS_URL": "redis://127.0.0.1:6379/14", "WEB_CONCURRENCY": "4"}, False),
+    ],
+)
+def test_check_deploy_warns_of_several_processes_without_a_shared_cache(changes, warned):
+    result = check_deploy(production_env(**changes))
+    assert ("clinic.W001" in result.stderr) == warned, result.stderr
+    assert (result.returncode != 0) == warned, result.stderr
 
 
 def test_local_http_settings_keep_working():
@@ -199,7 +224,14 @@ def test_admin_login_cookies_are_httponly_and_samesite(client, admin_user):
 
 
 def gunicorn_settings(monkeypatch, **env) -> dict:
-    for name in ("WEB_CONCURRENCY", "GUNICORN_WORKERS", "GUNICORN_HOST", "GUNICORN_BIND"):
+    for name in (
+        "WEB_CONCURRENCY",
+        "GUNICORN_WORKERS",
+        "GUNICORN_HOST",
+        "GUNICORN_BIND",
+        "TRUSTED_PROXIES",
+        "FORWARDED_ALLOW_IPS",
+    ):
         monkeypatch.delenv(name, raising=False)
     for name, value in env.items():
         monkeypatch.setenv(name, value)
@@ -212,10 +244,14 @@ def test_gunicorn_config_reads_the_environment(monkeypatch):
     assert conf["bind"] == ["127.0.0.1:8123"]
     assert conf["timeout"] > 0 and conf["graceful_timeout"] > 0
     assert conf["max_requests"] > 0 and conf["max_requests_jitter"] > 0
+    # gunicorn believes X-Forwarded-Proto from TRUSTED_PROXIES only: none by default, and
+    # its own FORWARDED_ALLOW_IPS cannot widen that.
+    assert conf["forwarded_allow_ips"] == ""
+    assert gunicorn_settings(monkeypatch, FORWARDED_ALLOW_IPS="*")["forwarded_allow_ips"] == ""
     conf = gunicorn_settings(monkeypatch, PORT="9000", WEB_CONCURRENCY="5", GUNICORN_HOST="0.0.0.0")
     assert conf["workers"] == 5 and conf["bind"] == ["0.0.0.0:9000"]
-    conf = gunicorn_settings(monkeypatch, GUNICORN_WORKERS="3", FORWARDED_ALLOW_IPS="10.0.0.2")
-    assert conf["workers"] == 3 and conf["forwarded_allow_ips"] == "10.0.0.2"
+    conf = gunicorn_settings(monkeypatch, GUNICORN_WORKERS="3", TRUSTED_PROXIES="10.0.0.2")
+    assert conf["workers"] == 3 and conf["forwarded_allow_ips"] == "10.0.0.2/32"
     # The path without its query string; no full request line, query or Referer.
     assert "%(U)s" in conf["access_log_format"]
     for atom in ("%(r)s", "%(q)s", "%(f)s", "%({referer}i)s"):
@@ -344,10 +380,11 @@ def test_a_request_and_a_failing_mail_log_nothing_the_patient_typed(
     assert send_pending() == (0, 1)
 
     row = ConsultationRequest.objects.get()
-    assert PATIENT["email"] in row.last_error  # the error named the patient: admin sees it
+    # The error named the patient: admin sees it, the log does not.
+    assert PATIENT["email"] in row.confirmation_error
     formatter = OneLineFormatter("%(asctime)s %(levelname)s %(name)s %(message)s")
     lines = [formatter.format(record) for record in every_log_record.records]
-    assert any(f"consultation request #{row.pk} failed" in line for line in lines), lines
+    assert any(f"for consultation request #{row.pk} failed" in line for line in lines), lines
     assert any("Forbidden" in line for line in lines), lines  # the forged POST, by path
     for line in lines:
         assert "\n" not in line

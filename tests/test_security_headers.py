@@ -831,7 +831,7 @@ def test_a_page_cache_hit_carries_the_same_security_headers(client, production, 
     path = content["article"].get_absolute_url()
     miss = client.get(path, HTTP_HOST=HOST, secure=True)
     hit = client.get(path, HTTP_HOST=HOST, secure=True)
-    assert (miss["X-Page-Cache"], hit["X-Page-Cache"]) == ("miss", "hit")
+    assert (miss.page_cache, hit.page_cache) == ("miss", "hit")
     names = [
         "Content-Security-Policy",
         "Permissions-Policy",
@@ -850,7 +850,7 @@ def test_a_page_cache_hit_carries_the_same_security_headers(client, production, 
     # so a changed policy applies to pages already in the cache.
     production.CONTENT_SECURITY_POLICY = {"DIRECTIVES": {"default-src": ["'none'"]}}
     later = client.get(path, HTTP_HOST=HOST, secure=True)
-    assert later["X-Page-Cache"] == "hit"
+    assert later.page_cache == "hit"
     assert later["Content-Security-Policy"] == "default-src 'none'"
 
 

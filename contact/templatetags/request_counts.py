@@ -10,10 +10,8 @@ register = template.Library()
 
 @register.simple_tag
 def consultation_request_counts():
-    """New, overdue and notification-failed requests, each with its filtered list's address.
-
-    Three COUNT queries, each using the same queryset method as the list filter it links to.
-    """
+    """New, needs review, overdue and mail-failed requests, each with its filtered list's
+    address. One COUNT query each, using the same queryset method as the list filter."""
     requests = ConsultationRequest.objects.all()
     changelist = reverse("admin:contact_consultationrequest_changelist")
     return [
@@ -24,15 +22,21 @@ def consultation_request_counts():
             "key": "new",
         },
         {
-            "label": "Overdue (new for more than one business day)",
+            "label": "Needs review (kept and notified, but something looked odd)",
+            "count": requests.needs_review().count(),
+            "url": f"{changelist}?status__exact={ConsultationRequest.Status.NEEDS_REVIEW}",
+            "key": "needs-review",
+        },
+        {
+            "label": "Overdue (waiting for more than one business day)",
             "count": requests.overdue().count(),
             "url": f"{changelist}?overdue=yes",
             "key": "overdue",
         },
         {
-            "label": "Notification email failed",
-            "count": requests.notification_failed().count(),
-            "url": f"{changelist}?notification_failed=yes",
-            "key": "notification-failed",
+            "label": "Email failed (to staff, or the patient's confirmation)",
+            "count": requests.mail_failed().count(),
+            "url": f"{changelist}?mail_failed=yes",
+            "key": "mail-failed",
         },
     ]
