@@ -48,6 +48,8 @@ def requests():
         "old_spam": make_request(40, status=Status.SPAM),
         "recent_spam": make_request(5, status=Status.SPAM),
         "old_contacted": make_request(40, status=Status.CONTACTED),
+        # Flagged, never spam: kept as long as any request, not 30 days.
+        "old_review": make_request(40, status=Status.NEEDS_REVIEW),
     }
     StaffNote.objects.create(request=rows["old"], text="Called, no answer")
     StaffNote.objects.create(request=rows["old_spam"], text="Obvious spam")
@@ -62,7 +64,7 @@ def remaining():
 def test_purge_deletes_old_requests_old_spam_and_their_notes(requests):
     output = purge()
 
-    kept = {"just_kept", "recent", "recent_spam", "old_contacted"}
+    kept = {"just_kept", "recent", "recent_spam", "old_contacted", "old_review"}
     assert remaining() == {requests[key].pk for key in kept}
     assert list(StaffNote.objects.values_list("text", flat=True)) == ["Booked Tuesday"]
     assert output.strip() == "Deleted 3 requests (1 spam)."
