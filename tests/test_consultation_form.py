@@ -213,7 +213,8 @@ def test_a_form_too_old_to_trust_is_sent_back_with_everything_kept(client, start
     assert response.status_code == HTTPStatus.OK  # never the thank-you page
     assert not ConsultationRequest.objects.exists()
     html = response.content.decode()
-    assert "open too long for us to accept it" in html and 'id="form-errors"' in html
+    assert html.count("open too long for us to accept it") == 1  # in the summary at the top
+    assert 'id="form-errors"' in html
     assert 'value="Pat Example"' in html and "Left knee\nsince March" in html
     assert re.search(r'<input[^>]*name="consent"[^>]*checked', html)
     # The page carries a fresh token: sending it again as it is goes through.
