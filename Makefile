@@ -1,44 +1,70 @@
 # Two commands set up everything on a fresh machine: `make run` and `make test`.
-PYTHON ?= python3.11
+
+# Python 3.11, 3.12 or 3.13: the first of python3.13, python3.12, python3.11 that runs, else
+# python3 when it is 3.11 or later; `make PYTHON=/path/to/python3.12 ...` picks another.
+# Each is run, not just looked up: pyenv puts shims on the PATH for versions it has not enabled.
+ifndef PYTHON
+PYTHON := $(shell for p in python3.13 python3.12 python3.11 python3; do \
+	$$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' >/dev/null 2>&1 \
+	&& { echo $$p; break; }; done)
+endif
 VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
 export PORT
 STAMP := $(VENV)/.installed
+# honcho runs the Procfile's commands through the shell: `python` and `gunicorn` are .venv's.
+WITH_VENV := PATH="$(CURDIR)/$(VENV)/bin:$$PATH"
 
-.PHONY: run serve test test-services lint format install bench stack audit lock clean
+.PHONY: run serve test test-services lint format install bench stack audit lighthouse lock clean
 
 $(PY):
-	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is needed ($(PYTHON) not found)."; exit 1; }
+	@[ -n "$(PYTHON)" ] || { echo "Python 3.11, 3.12 or 3.13 is needed: none of python3.13," \
+	  "python3.12, python3.11 or python3 runs one here. Install one (Debian: apt-get install" \
+	  "python3 python3-venv), or name it: make PYTHON=/path/to/python3.12 run"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 
-$(STAMP): $(PY) pyproject.toml
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e ".[dev]"
+# Exactly the versions in requirements.lock (hash-checked), then the project itself without
+# dependencies. `pip check` fails when pyproject.toml asks for a package the lock lacks.
+$(STAMP): $(PY) requirements.lock pyproject.toml
+	$(PY) -m pip install --quiet -r requirements.lock
+	$(PY) -m pip install --quiet --no-deps -e .
+	@$(PY) -m pip check || { echo "requirements.lock does not match pyproject.toml:" \
+	  "run make lock, then make install."; exit 1; }
 	@touch $(STAMP)
 
 install: $(STAMP)
 
-# The notification worker runs beside the web server and stops with it.
+# requirements.lock: clinic-site[dev] with every dependency pinned, with hashes (pip-tools;
+# the same pins serve Python 3.11 to 3.13). Run after changing pyproject.toml. Pins that
+# still fit are kept; `make lock UPGRADE=1` moves everything to the newest allowed version.
+# pip-compile comes from the current lock, so a lock behind pyproject.toml can be redone.
+lock: $(PY)
+	$(PY) -m pip install --quiet -r requirements.lock
+	CUSTOM_COMPILE_COMMAND="make lock" $(VENV)/bin/pip-compile --quiet --extra dev \
+	  --strip-extras --generate-hashes --allow-unsafe --no-emit-index-url --no-emit-find-links \
+	  $(if $(UPGRADE),--upgrade) -o requirements.lock pyproject.toml
+	@echo "requirements.lock: $$(grep -c '^[A-Za-z0-9]' requirements.lock) packages pinned."
+
+# Migrate, demo content when the database is empty, then Procfile.dev under honcho: the
+# development server and the notification worker, stopped together by Ctrl+C.
 run: $(STAMP)
 	@export DJANGO_DEBUG=$${DJANGO_DEBUG:-1}; \
 	$(PY) manage.py migrate --noinput && \
 	$(PY) manage.py setup_local && \
-	{ $(PY) manage.py send_notifications --loop & worker=$$!; \
-	  trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
-	  $(PY) manage.py runserver 127.0.0.1:$(PORT); }
+	$(WITH_VENV) exec $(VENV)/bin/honcho --no-colour -f Procfile.dev start
 
 # The way production runs the app (DEBUG off): migrate, collect the static files (hashed
-# names, gzip and brotli copies), then gunicorn with clinic_site/gunicorn.conf.py on
-# 127.0.0.1:$(PORT) (WEB_CONCURRENCY workers, default 2). No notification worker: run
-# `manage.py send_notifications --loop` beside it (docs/deploy.md).
+# names, gzip and brotli copies), then the Procfile under honcho: gunicorn with
+# clinic_site/gunicorn.conf.py on 127.0.0.1:$(PORT) (WEB_CONCURRENCY workers, default 2)
+# and the notification worker.
 serve: $(STAMP)
 	@export DJANGO_STATIC_MANIFEST=1; \
 	$(PY) manage.py migrate --noinput && \
 	$(PY) manage.py collectstatic --noinput --verbosity 0 && \
-	exec $(VENV)/bin/gunicorn -c clinic_site/gunicorn.conf.py
+	$(WITH_VENV) exec $(VENV)/bin/honcho --no-colour start
 
-# Node packages for the browser tests (axe-core) and `make audit` (Lighthouse), as locked.
+# Node packages for the browser tests (axe-core) and `make audit` (Lighthouse CI), as locked.
 # Without npm the browser tests are skipped (they say what to install).
 NPM_STAMP := node_modules/.installed
 
@@ -78,95 +104,65 @@ format: $(STAMP)
 	$(PY) -m ruff format .
 	$(PY) -m ruff check --fix .
 
-# Benchmarks (not part of the test run); each prints its figures and checks its targets.
-# With TEST_DATABASE_URL (or DATABASE_URL) naming a PostgreSQL server, the consultation
-# burst runs again on a scratch database there. proxy_speed.py brings up the deploy stack
-# (nginx, PostgreSQL, Redis; exit 2, ignored here, when one is missing).
+# Benchmarks (not part of the test run; bench/README.md); each prints its figures and checks
+# its targets. With TEST_DATABASE_URL (or DATABASE_URL) naming a PostgreSQL server, the
+# consultation burst runs again on a scratch database there. proxy_speed brings up the
+# deploy stack (nginx, PostgreSQL, Redis; exit 2, ignored here, when one is missing).
 bench: $(STAMP)
-	$(PY) bench/consultation_burst.py
-	$(PY) bench/consultation_burst.py --paced
+	$(PY) -m bench.consultation_burst
+	$(PY) -m bench.consultation_burst --paced
 	@url="$${TEST_DATABASE_URL:-$$DATABASE_URL}"; case "$$url" in \
-	  postgres://*|postgresql://*) echo "consultation_burst.py on PostgreSQL:"; \
-	    $(PY) bench/consultation_burst.py --postgres "$$url";; \
-	  *) echo "consultation_burst.py on PostgreSQL skipped: set TEST_DATABASE_URL=postgres://...";; \
+	  postgres://*|postgresql://*) echo "consultation_burst on PostgreSQL:"; \
+	    $(PY) -m bench.consultation_burst --postgres "$$url";; \
+	  *) echo "consultation_burst on PostgreSQL skipped: set TEST_DATABASE_URL=postgres://...";; \
 	esac
 	@command -v wrk >/dev/null 2>&1 || [ "$$(id -u)" != 0 ] || apt-get install -y -q wrk \
 		|| { apt-get update -q && apt-get install -y -q wrk; } || true
-	$(PY) bench/page_speed.py
-	$(PY) bench/proxy_speed.py || [ $$? = 2 ]
+	$(PY) -m bench.page_speed
+	$(PY) -m bench.proxy_speed || [ $$? = 2 ]
 
-# docs/deploy.md on loopback: nginx + 2 gunicorn + a worker on PostgreSQL and Redis, checked,
-# left running until Ctrl+C (bench/stack.py; tests/test_deploy_stack.py runs the checks).
+# docs/deploy.md on loopback for a look: nginx, 2 gunicorn and a worker (honcho) on
+# PostgreSQL and Redis, until Ctrl+C. tests/test_deploy_stack.py checks the same stack.
 stack: $(STAMP)
-	$(PY) bench/stack.py --keep-running
+	$(WITH_VENV) $(PY) -m tests.deploy_stack
 
-# requirements.lock: every package the project needs (runtime + dev), pinned to the version
-# installed in .venv. Walked from clinic-site[dev]'s requirements, so a tool someone
-# pip-installed into .venv by hand stays out. `make audit` checks this file. Run after
-# changing pyproject.toml (and `make install`).
-define LOCK_PY
-import sys
-from importlib.metadata import distribution
-from packaging.requirements import Requirement
-from packaging.utils import canonicalize_name
-
-pins = {}
-
-def walk(name, extras):
-    dist = distribution(name)
-    key = canonicalize_name(dist.metadata["Name"])
-    if key in pins and extras <= pins[key][2]:
-        return
-    seen = pins[key][2] | extras if key in pins else set(extras)
-    pins[key] = (dist.metadata["Name"], dist.version, seen)
-    for line in dist.requires or []:
-        req = Requirement(line)
-        if req.marker is None or any(req.marker.evaluate({"extra": e}) for e in {"", *seen}):
-            walk(req.name, set(req.extras))
-
-walk("clinic-site", {"dev"})
-del pins["clinic-site"]
-print("# Every package clinic-site[dev] needs, pinned as installed: written by `make lock`.")
-print("# `make audit` checks it with pip-audit. Install with `make install` (pyproject.toml).")
-for name, version, _ in sorted(pins.values(), key=lambda pin: pin[0].lower()):
-    print(f"{name}=={version}")
-endef
-export LOCK_PY
-
-lock: $(STAMP)
-	$(PY) -c "$$LOCK_PY" > requirements.lock.tmp && mv requirements.lock.tmp requirements.lock
-	@echo "requirements.lock: $$(grep -vc '^#' requirements.lock) packages pinned."
-
-# 1. pip-audit: known vulnerabilities (PyPI's advisory data, the default service) in
-#    requirements.lock exactly as pinned (--no-deps --disable-pip: no resolving, no
-#    throwaway virtualenv). --strict: a package it could not check is a failure, never a
-#    silent pass. A vulnerability we accept goes here as `--ignore-vuln ID` with the reason.
-# 2. Lighthouse scores (mobile) of every public page type, from a server it starts itself;
-#    prints them and fails only when something crashes. Needs Lighthouse (`npm ci`) and
-#    Chromium at /usr/bin/chromium (or CHROME_PATH); without them it says what is missing.
-#    When pip-audit cannot read PyPI's per-release data (some registry mirrors serve only the
-#    project pages), bench/pypi_advisories.py reads the project pages instead: it answers
-#    for every pin that is its project's newest release and lists the others.
-# Lighthouse runs even when pip-audit fails; the target then fails at the end.
+# 1. pip-audit: known vulnerabilities in requirements.lock as pinned and hashed
+#    (--disable-pip: no resolving), from PyPI's advisory data. --strict: a package it could
+#    not look up fails the run. Where PyPI's per-release data cannot be reached (some
+#    registry mirrors serve only the package index), every package fails that way: nothing
+#    was checked, and the target says so and fails. A vulnerability we accept goes here as
+#    `--ignore-vuln ID` with the reason.
+# 2. Lighthouse CI (`make lighthouse`). It runs even when pip-audit fails; the target then
+#    fails at the end.
 audit: $(STAMP)
 	@status=0; \
-	$(VENV)/bin/pip-audit --strict --no-deps --disable-pip --progress-spinner off \
-	  -r requirements.lock || { status=$$?; echo "pip-audit failed (exit $$status), see above." \
-	  "(\"not found on PyPI\" for a package that is there: https://pypi.org/pypi/NAME/VERSION/json" \
-	  "was unreachable from here.) Falling back to PyPI's project pages:"; \
-	  $(PY) bench/pypi_advisories.py requirements.lock; }; \
-	$(MAKE) --no-print-directory $(NPM_STAMP) || echo "npm ci failed, see above."; \
-	missing=""; \
-	[ -x node_modules/.bin/lighthouse ] || \
-	  missing="Lighthouse (install Node.js 20 and npm, then run npm ci)"; \
-	[ -x "$${CHROME_PATH:-/usr/bin/chromium}" ] || \
-	  missing="$${missing:+$$missing and }Chromium at $${CHROME_PATH:-/usr/bin/chromium}"; \
-	if [ -n "$$missing" ]; then \
-	  echo "Lighthouse audit skipped: $$missing not found."; \
-	else \
-	  $(PY) bench/lighthouse_audit.py || status=$$?; \
-	fi; \
+	$(VENV)/bin/pip-audit --strict --require-hashes --disable-pip --progress-spinner off \
+	  -r requirements.lock || { status=$$?; echo "pip-audit failed (exit $$status)." \
+	  "\"Dependency not found on PyPI\" for packages that are there means PyPI's advisory data" \
+	  "(https://pypi.org/pypi/NAME/VERSION/json) was unreachable from here: those packages" \
+	  "were NOT checked for known vulnerabilities."; }; \
+	$(MAKE) --no-print-directory lighthouse || status=$$?; \
 	exit $$status
 
+# Lighthouse CI on every public page type (lighthouserc.json: its URLs, the server it
+# starts, Chromium's flags, the assertions), mobile, on Debian's chromium. The server is
+# gunicorn with DEBUG off on a demo site in .lighthouseci/site (collectstatic as in
+# production); reports go to .lighthouseci/reports. Needs `npm ci` and /usr/bin/chromium.
+LHCI_SITE := $(CURDIR)/.lighthouseci/site
+lighthouse: $(STAMP) $(NPM_STAMP)
+	@[ -x node_modules/.bin/lhci ] || { echo "Lighthouse CI is missing: install Node.js 20" \
+	  "and npm, then run npm ci."; exit 1; }
+	@[ -x "$${CHROME_PATH:-/usr/bin/chromium}" ] || { echo "Chromium not found at" \
+	  "$${CHROME_PATH:-/usr/bin/chromium} (Debian: apt-get install chromium)."; exit 1; }
+	rm -rf $(LHCI_SITE) && mkdir -p $(LHCI_SITE)
+	@export DJANGO_DEBUG=0 DJANGO_ALLOWED_HOSTS=127.0.0.1 DJANGO_STATIC_MANIFEST=1 \
+	  DATABASE_URL="sqlite:///$(LHCI_SITE)/db.sqlite3" DJANGO_MEDIA_ROOT="$(LHCI_SITE)/media" \
+	  DJANGO_STATIC_ROOT="$(LHCI_SITE)/static" CHROME_PATH="$${CHROME_PATH:-/usr/bin/chromium}"; \
+	unset REDIS_URL; \
+	$(PY) manage.py migrate --noinput --verbosity 0 && \
+	$(PY) manage.py load_demo_content && \
+	$(PY) manage.py collectstatic --noinput --verbosity 0 && \
+	$(WITH_VENV) node_modules/.bin/lhci autorun
+
 clean:
-	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache
+	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache .lighthouseci

@@ -1,41 +1,22 @@
-"""Proxy speed: the cached article page through nginx, beside nginx serving it as a file.
+"""Proxy speed: the article page through nginx's cache, beside nginx serving it as a file.
 
-Run it from the project folder (it is not part of the test run); it needs ``wrk`` and what
-bench/stack.py needs (nginx, openssl, PostgreSQL, Redis)::
+    .venv/bin/python -m bench.proxy_speed [--duration 10] [--rounds 5]
 
-    .venv/bin/python bench/proxy_speed.py
-
-It brings up docs/deploy.md's stack with bench/stack.py (a fresh PostgreSQL database,
-Redis, two gunicorn instances with clinic_site/gunicorn.conf.py, 2 workers each, nginx
-from deploy/nginx/clinic.conf over HTTPS, ``PROXY_CACHE_SECONDS=10``), starts two more
-nginx instances rendered from the same template, and loads the article page
-(``/articles/what-is-dry-needling/``) with wrk on loopback, the targets taking turns in
-rounds so that other work on the machine weighs on each alike:
-
-- ``1 app``: nginx -> 1 gunicorn instance, nginx's proxy cache off (``proxy_cache off;``):
-  every request is answered by the app from its page cache (Redis);
-- ``2 apps``: the same with both instances in the upstream;
-- ``proxy cache``: the template as it is: nginx answers from its own cache (the app sees
-  one request per PROXY_CACHE_SECONDS);
-- ``static file``: the same HTML saved under STATIC_ROOT, served by nginx's ``/static/``
-  location.
-
-Prints a table and PASS/FAIL for the target "the proxy-cached page at least half of the
-static file's requests/s"; the exit status is 0 either way (2 when wrk, nginx, openssl,
-PostgreSQL or Redis is missing), so ``make bench`` runs every bench.
+Brings up docs/deploy.md's stack (tests/deploy_stack.py) plus two nginx instances from the
+same template with nginx's cache off (in front of one app server, and of both), and loads
+the article page with wrk over HTTPS, the targets taking turns in rounds. Target: the
+proxy-cached page at least half the static file's requests/s. Exits 0 either way, 2 when wrk
+or what the stack needs is missing.
 """
 
 import argparse
-import contextlib
 import os
 import shutil
 import sys
-import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))  # bench/ is not a package
-from page_speed import combine, wrk  # noqa: E402
-from stack import HOST, Client, Nginx, Stack, unavailable  # noqa: E402
+from bench.page_speed import combine, wrk
+from tests.deploy_stack import HOST, Stack, unavailable
+from tests.processes import Browser
 
 ARTICLE = "/articles/what-is-dry-needling/"
 STATIC_COPY = "proxy-speed/article.html"  # under STATIC_ROOT, so at /static/<this>
@@ -49,143 +30,79 @@ def parse_args():
     parser.add_argument("--connections", type=int, default=16, help="wrk connections")
     parser.add_argument("--threads", type=int, default=2, help="wrk threads")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers per instance")
-    parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
     return parser.parse_args()
 
 
-class Bench:
-    def __init__(self, args, stack: Stack):
-        self.args = args
-        self.stack = stack
-        self.targets: dict[str, tuple[str, int, str]] = {}  # name: (description, port, path)
-
-    def extra_nginx(self, name: str, app_ports: list[int], exit_stack) -> int:
-        """Another nginx from the same template, proxy cache off; its HTTPS port."""
-        nginx = Nginx(
-            self.stack.tmp / f"nginx-{name}",
-            app_servers=[f"{HOST}:{port}" for port in app_ports],
-            static_root=self.stack.static_root,
-            media_root=self.stack.media_root,
-            certificate=self.stack.certificate,
-            certificate_key=self.stack.certificate_key,
-            proxy_cache=False,
-        )
-        exit_stack.enter_context(nginx)
-        return nginx.https_port
-
-    def check(self, name: str) -> str:
-        """Warm the target up; '' when it answers as it should, else what is wrong."""
-        _, port, path = self.targets[name]
-        client = self.stack.client
-        if port != self.stack.https_port:
-            client = Client(port, self.stack.certificate)
-        for _ in range(10 * self.args.workers):
-            response = client.get(path)
-        if response.status != 200:
-            return f"answered {response.status}"
-        cache = response.header("X-Cache-Status")
-        if name == "proxy cache" and cache != "HIT":
-            return f"X-Cache-Status {cache or '-'} (not HIT)"
-        if name in ("1 app", "2 apps") and (cache or response.header("X-Page-Cache") != "hit"):
-            return f"X-Cache-Status {cache or '-'}, X-Page-Cache {response.header('X-Page-Cache')}"
-        return ""
-
-    def run(self) -> int:
-        stack, a = self.stack, self.args
-        html = stack.client.get(ARTICLE)
-        if html.status != 200:
-            print(f"{ARTICLE} answered {html.status}: nothing to measure")
-            return 0
-        copy = stack.static_root / STATIC_COPY
-        copy.parent.mkdir(parents=True, exist_ok=True)
-        copy.write_bytes(html.body)
-        with contextlib.ExitStack() as nginxes:
-            one = self.extra_nginx("1app", stack.app_ports[:1], nginxes)
-            two = self.extra_nginx("2apps", stack.app_ports, nginxes)
-            self.targets = {
-                "1 app": ("nginx -> 1 gunicorn (app page cache)", one, ARTICLE),
-                "2 apps": ("nginx -> 2 gunicorn (app page cache)", two, ARTICLE),
-                "proxy cache": ("nginx proxy cache -> 2 gunicorn", stack.https_port, ARTICLE),
-                "static file": (
-                    "nginx, the same HTML as a file",
-                    stack.https_port,
-                    "/static/" + STATIC_COPY,
-                ),
-            }
-            broken = {name: why for name in self.targets if (why := self.check(name))}
-            print(
-                f"\nwrk -t{a.threads} -c{a.connections} --latency over HTTPS, {a.duration} s "
-                f"per target in {a.rounds} rounds; {len(html.body) / 1024:.1f} KB page; "
-                f"{a.workers} sync workers per gunicorn instance",
-                flush=True,
-            )
-            rounds = {name: [] for name in self.targets}
-            seconds = a.duration / a.rounds
-            for n in range(a.rounds):
-                for name, (_, port, path) in self.targets.items():
-                    if name not in broken:
-                        url = f"https://{HOST}:{port}{path}"
-                        rounds[name].append(
-                            wrk(url, seconds, threads=a.threads, connections=a.connections)
-                        )
-                print(f"  round {n + 1}/{a.rounds} done", flush=True)
-        results = {name: combine(r) if r else None for name, r in rounds.items()}
-        self.table(results, broken, len(html.body))
-        # gunicorn.conf.py recycles a worker after GUNICORN_MAX_REQUESTS (10000 +- 10%):
-        # under this load that is every few seconds, and each restart shows in the p99.
-        booted = sum(
-            (stack.tmp / f"gunicorn-{port}.log").read_text().count("Booting worker")
-            for port in stack.app_ports
-        )
-        restarts = booted - len(stack.app_ports) * a.workers
-        print(f"      gunicorn workers recycled during the run (max_requests): {restarts}")
-        return 0
-
-    def table(self, results: dict, broken: dict, size: int) -> None:
-        header = (
-            f"{'target':<12} {'what':<38} {'req/s':>7} {'p50 ms':>7} {'p99 ms':>7}  "
-            f"{'rounds req/s':<30} errors"
-        )
-        print()
-        print(header)
-        print("-" * len(header))
-        for name, (what, _, _) in self.targets.items():
-            r = results[name]
-            if r is None:
-                print(f"{name:<12} {what:<38} {'-':>7} {'-':>7} {'-':>7}  {broken[name]}")
-                continue
-            errors = []
-            if r["non_2xx"]:
-                errors.append(f"{r['non_2xx']} non-2xx")
-            if r["socket_errors"]:
-                errors.append(f"socket {r['socket_errors']}")
-            spread = " ".join(f"{x:.0f}" for x in r["round_rps"])
-            print(
-                f"{name:<12} {what:<38} {r['rps']:>7.0f} {r['p50']:>7.2f} {r['p99']:>7.2f}  "
-                f"{spread:<30} {', '.join(errors) or '-'}"
-            )
-        cached, static = results["proxy cache"], results["static file"]
-        print()
-        if cached is None or static is None:
-            print("FAIL  proxy-cached page >= half the static file's rate: not measured")
-            return
-        share = cached["rps"] / static["rps"] if static["rps"] else 0.0
-        met = share >= MIN_SHARE_OF_STATIC and not cached["non_2xx"]
-        print(
-            f"{'PASS' if met else 'FAIL'}  proxy-cached page >= "
-            f"{MIN_SHARE_OF_STATIC:.0%} of the static file's rate: "
-            f"{cached['rps']:.0f} / {static['rps']:.0f} req/s = {share:.0%}"
-        )
-        if results["1 app"] and results["2 apps"] and results["1 app"]["rps"]:
-            gain = results["2 apps"]["rps"] / results["1 app"]["rps"]
-            print(f"      2 app servers vs 1: x{gain:.2f} (on this machine's {cpu_count()} cores)")
-        spreads = [r["round_rps"] for r in results.values() if r and len(r["round_rps"]) > 1]
-        if any(max(s) > 1.15 * min(s) for s in spreads):
-            print("      Rounds differ by more than 15%: the machine is busy; figures are rough.")
+def warm(stack: Stack, name: str, port: int, path: str) -> str:
+    """Warm a target up: '' when it answers as it should, else what is wrong."""
+    browser = Browser(port, tls=stack.tls)
+    for _ in range(10 * stack.workers):
+        response = browser.get(path)
+    cache, page_cache = response.header("X-Cache-Status"), response.header("X-Page-Cache")
+    if response.status != 200:
+        return f"answered {response.status}"
+    if name == "proxy cache" and cache != "HIT":
+        return f"X-Cache-Status {cache or '-'} (not HIT)"
+    if name.endswith("app") and (cache or page_cache != "hit"):
+        return f"X-Cache-Status {cache or '-'}, X-Page-Cache {page_cache or '-'}"
+    return ""
 
 
-def cpu_count() -> int:
-    return len(os.sched_getaffinity(0))
+def measure(stack: Stack, a) -> None:
+    page = stack.browser().get(ARTICLE)
+    (stack.static_root / STATIC_COPY).parent.mkdir(parents=True)
+    (stack.static_root / STATIC_COPY).write_bytes(page.body)
+    targets = {
+        "1 app": ("nginx -> 1 gunicorn (app page cache)", stack.app_ports[:1], ARTICLE),
+        "2 app": ("nginx -> 2 gunicorn (app page cache)", stack.app_ports, ARTICLE),
+        "proxy cache": ("nginx proxy cache -> 2 gunicorn", None, ARTICLE),
+        "static file": ("nginx, the same HTML as a file", None, f"/static/{STATIC_COPY}"),
+    }
+    ports = {
+        name: stack.extra_nginx(f"nginx-{n}", apps) if apps else stack.https_port
+        for n, (name, (_, apps, _)) in enumerate(targets.items())
+    }
+    broken = {name: warm(stack, name, ports[name], t[2]) for name, t in targets.items()}
+    broken = {name: why for name, why in broken.items() if why}
+    print(
+        f"\nwrk -t{a.threads} -c{a.connections} --latency over HTTPS, {a.duration} s per target "
+        f"in {a.rounds} rounds; {len(page.body) / 1024:.1f} KB page; {a.workers} workers each",
+        flush=True,
+    )
+    rounds = {name: [] for name in targets if name not in broken}
+    for n in range(a.rounds):
+        for name in rounds:
+            url = f"https://{HOST}:{ports[name]}{targets[name][2]}"
+            load = wrk(url, a.duration / a.rounds, threads=a.threads, connections=a.connections)
+            rounds[name].append(load)
+        print(f"  round {n + 1}/{a.rounds} done", flush=True)
+    results = {name: combine(loads) for name, loads in rounds.items()}
+    print(f"\n{'target':<12} {'what':<38} {'req/s':>7} {'p50 ms':>7} {'p99 ms':>7}  rounds req/s")
+    for name, (what, _, _) in targets.items():
+        if name in broken:
+            print(f"{name:<12} {what:<38} not measured: {broken[name]}")
+            continue
+        r = results[name]
+        figures = f"{r['rps']:>7.0f} {r['p50']:>7.2f} {r['p99']:>7.2f} "
+        figures += " ".join(f"{x:.0f}" for x in r["round_rps"])
+        figures += f"  {r['non_2xx']} non-2xx" if r["non_2xx"] else ""
+        print(f"{name:<12} {what:<38} {figures} {r['socket_errors']}")
+    cached, static = results.get("proxy cache"), results.get("static file")
+    if not (cached and static and static["rps"]):
+        print("\nFAIL  proxy-cached page >= half the static file's rate: not measured")
+        return
+    share = cached["rps"] / static["rps"]
+    met = share >= MIN_SHARE_OF_STATIC and not cached["non_2xx"]
+    print(
+        f"\n{'PASS' if met else 'FAIL'}  proxy-cached page >= {MIN_SHARE_OF_STATIC:.0%} of the "
+        f"static file's rate: {cached['rps']:.0f} / {static['rps']:.0f} req/s = {share:.0%}"
+    )
+    if "1 app" in results and "2 app" in results:
+        gain = results["2 app"]["rps"] / results["1 app"]["rps"]
+        print(f"      2 app servers vs 1: x{gain:.2f} on {len(os.sched_getaffinity(0))} cores")
+    # gunicorn.conf.py recycles a worker every GUNICORN_MAX_REQUESTS; each shows in the p99.
+    booted = sum("Booting worker" in line for w in ("web.1", "web.2") for line in stack.output(w))
+    print(f"      gunicorn workers recycled during the run: {booted - 2 * stack.workers}")
 
 
 def main() -> int:
@@ -193,13 +110,12 @@ def main() -> int:
     missing = [] if shutil.which("wrk") else ["wrk not found (Debian: apt-get install wrk)"]
     missing += unavailable()
     if missing:
-        print("proxy_speed.py cannot run:", *missing, sep="\n  ")
+        print("proxy_speed cannot run:", *missing, sep="\n  ")
         return 2
-    started = time.monotonic()
-    print("Bringing up the stack (bench/stack.py):", flush=True)
-    with Stack(quick_static=True, workers=args.workers, keep_files=args.keep) as stack:
-        print(f"Up in {time.monotonic() - started:.0f} s", flush=True)
-        return Bench(args, stack).run()
+    print("Bringing up the stack (tests/deploy_stack.py)...", flush=True)
+    with Stack(workers=args.workers) as stack:
+        measure(stack, args)
+    return 0
 
 
 if __name__ == "__main__":

@@ -6,12 +6,14 @@ kind of operation and process, and answers as an empty cache would: reads miss, 
 are dropped, ``add()`` is False, ``incr()`` raises ValueError (the key is missing). Pages
 are then built from the database and consultation requests are still stored. A write that
 a full Redis refuses deletes the key's old value, so that nothing stale looks current.
+Also here: the content version, which whatever is cached from the content is stored with.
 """
 
 import contextlib
 import logging
 import time
 
+from django.core.cache import cache
 from django.core.cache.backends.redis import RedisCache, RedisCacheClient
 from redis.exceptions import RedisError, ResponseError
 
@@ -41,6 +43,20 @@ def _fail_soft(operation: str, client=None, written=()):
 
 
 class FailSoftRedisCacheClient(RedisCacheClient):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._clients = {}
+
+    def get_client(self, key=None, *, write=False):
+        # Django makes a new redis.Redis for every operation, and setting one up (its table
+        # of reply callbacks) costs more CPU than a page-cache hit's round trip: one per
+        # connection pool instead (a redis.Redis is safe to share).
+        pool = self._get_connection_pool(write)
+        client = self._clients.get(pool)
+        if client is None:
+            client = self._clients[pool] = self._client(connection_pool=pool)
+        return client
+
     def add(self, key, value, timeout):
         with _fail_soft("add"):
             return super().add(key, value, timeout)
@@ -98,3 +114,26 @@ class FailSoftRedisCache(RedisCache):
     def __init__(self, server, params):
         super().__init__(server, params)
         self._class = FailSoftRedisCacheClient
+
+
+# One counter that every content save or delete bumps once committed (pages/cache.py): the
+# page cache and the clinic settings are kept with the version they were read under.
+VERSION_KEY = "pagecache:version"
+
+
+def current_version(found: dict | None = None) -> int | None:
+    """The content version (from ``found``, a get_many() answer, when it holds it); None
+    when the cache cannot keep one (Redis full or down): then nothing is read or stored."""
+    version = (found or {}).get(VERSION_KEY) or cache.get(VERSION_KEY)
+    if version is None:
+        # A new counter starts where no entry left by an evicted one can match it.
+        cache.add(VERSION_KEY, time.time_ns(), None)
+        version = cache.get(VERSION_KEY)
+    return version
+
+
+def bump_version() -> None:
+    try:
+        cache.incr(VERSION_KEY)
+    except ValueError:  # no counter (evicted, or Redis refused the write): start a new one
+        cache.set(VERSION_KEY, time.time_ns(), None)

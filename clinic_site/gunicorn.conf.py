@@ -2,23 +2,10 @@
 
     gunicorn -c clinic_site/gunicorn.conf.py
 
-Read from the environment:
-
-- ``WEB_CONCURRENCY`` or ``GUNICORN_WORKERS``: worker processes (2).
-- ``PORT`` (8000) and ``GUNICORN_HOST`` (127.0.0.1; ``0.0.0.0`` to listen on every
-  interface), or ``GUNICORN_BIND`` for the whole address (``unix:/run/clinic.sock``).
-- ``GUNICORN_TIMEOUT`` (30 s: a worker silent this long is restarted),
-  ``GUNICORN_GRACEFUL_TIMEOUT`` (30 s to finish requests on restart or stop).
-- ``GUNICORN_MAX_REQUESTS`` (10000, with up to 10% jitter): workers are recycled (a guard
-  against slow memory growth; a restart costs a few hundred ms of latency to the requests
-  queued behind it, so not too often: at 1000 req/s a worker lives about 20 s).
-- ``TRUSTED_PROXIES`` (empty), the app's own setting: the only peers whose
-  X-Forwarded-Proto gunicorn believes (``forwarded_allow_ips``; FORWARDED_ALLOW_IPS is
-  not read). Empty: none, so a client cannot claim HTTPS through gunicorn either.
-
-Logs go to stdout, one line per event, like the app's (clinic_site/logformat.py). The
-access log has the path without its query string (``%(U)s``, never ``%(r)s``) and no
-Referer (whose query string could carry what a visitor typed).
+Read from the environment: WEB_CONCURRENCY or GUNICORN_WORKERS (2), PORT (8000),
+GUNICORN_HOST (127.0.0.1) or GUNICORN_BIND, GUNICORN_TIMEOUT and GUNICORN_GRACEFUL_TIMEOUT
+(30 s), GUNICORN_MAX_REQUESTS (10000), and the app's TRUSTED_PROXIES (empty). Why these
+values, and why the access log has no query string: docs/architecture.md, "gunicorn".
 """
 
 import os

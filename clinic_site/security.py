@@ -1,20 +1,9 @@
 """Response headers Django has no setting for, and the admin's rich-text editor under CSP.
 
 Settings (clinic_site/settings.py): ``PERMISSIONS_POLICY`` (feature -> allowed origins; an
-empty list switches the feature off) and ``CROSS_ORIGIN_RESOURCE_POLICY``.
-
-The Content-Security-Policy itself comes from django-csp (``CONTENT_SECURITY_POLICY``): no
-inline script or style anywhere. The one page type that needs more is the admin form with
-django-prose-editor's widget (the Article body), and only that response gets it:
-
-- the widget's media (django-js-asset) includes an inline ``<script type="importmap">``
-  (import maps cannot be external files): its tags are rendered with django-csp's
-  per-request nonce, and the nonce is added to that response's ``script-src``;
-- the editor library (Tiptap) injects one fixed ``<style>`` block with ProseMirror's base
-  rules: its SHA-256 is added to that response's ``style-src``.
-
-Admin pages are never cached (they are not ``@public_page`` and staff have a session), so
-a nonce there is fresh on every response. Public pages never get one.
+empty list switches the feature off) and ``CROSS_ORIGIN_RESOURCE_POLICY``. The CSP itself
+comes from django-csp; only the admin form with the prose editor gets a nonce (its import
+map) and a style hash (Tiptap's style block): docs/architecture.md, "Security headers".
 """
 
 from csp.constants import NONCE

@@ -41,8 +41,7 @@ SECRET_KEY = _SECRET_KEY_FROM_ENV or _local_secret_key()
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 SITE_URL = env("SITE_URL", default=f"http://127.0.0.1:{env('PORT', default='8000')}").rstrip("/")
 
-# Security. The HTTPS settings follow SITE_URL's scheme: https in production, plain http
-# for `make run`, `make serve` and the tests (which run with DEBUG off on http).
+# HTTPS settings follow SITE_URL's scheme (docs/deploy.md, "Production settings").
 _SITE = urlsplit(SITE_URL)
 SITE_IS_HTTPS = _SITE.scheme == "https"
 if SITE_IS_HTTPS and not DEBUG and not _SECRET_KEY_FROM_ENV:
@@ -52,19 +51,15 @@ if SITE_IS_HTTPS and not DEBUG and not _SECRET_KEY_FROM_ENV:
         "never sign production sessions. Set DJANGO_SECRET_KEY to 50 or more random "
         "characters (docs/deploy.md, 'Production settings')."
     )
-# The proxies (nginx) whose X-Forwarded-For and X-Forwarded-Proto are believed, by the
-# address they connect from: only requests whose peer is one of them
-# (clinic_site/client_address.py). Empty: the app is reached directly, and believes neither.
-if "DJANGO_TRUST_PROXY_HEADERS" in env.ENVIRON:
-    # Ignoring it would merge every visitor behind nginx into nginx's own address.
+# Proxies whose X-Forwarded-* headers are believed (docs/deploy.md, "The client's address").
+if "DJANGO_TRUST_PROXY_HEADERS" in env.ENVIRON:  # ignored, it would merge every visitor
     raise ImproperlyConfigured(
         "DJANGO_TRUST_PROXY_HEADERS is gone: remove it, and behind nginx set "
         "TRUSTED_PROXIES=127.0.0.1,::1 (the addresses nginx connects from) instead "
         "(docs/deploy.md, 'Upgrading from DJANGO_TRUST_PROXY_HEADERS')."
     )
 TRUSTED_PROXIES = parse_trusted_proxies(env.list("TRUSTED_PROXIES", default=[]))
-if TRUSTED_PROXIES:
-    # TLS ends at the proxy: Django knows a request came over HTTPS from this header alone.
+if TRUSTED_PROXIES:  # TLS ends at the proxy, which says so in this header
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=SITE_IS_HTTPS)
 # Load balancers and monitors may probe the app directly over plain HTTP.
@@ -85,13 +80,7 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
-# Content-Security-Policy (django-csp 4). Everything comes from this host; no inline script
-# or style anywhere on the public site, so public pages need no nonce: they are stored
-# whole, headers included, in the shared page cache (pages/cache.py), where a per-request
-# nonce would be worthless. The admin's rich-text editor is the one exception, handled per
-# response by clinic_site/security.py (a nonce for its inline import map, the hash of the
-# style block its editor library injects): admin pages are never cached.
-# img-src allows data: for the small SVG icons inside Bootstrap's and the admin's CSS.
+# No inline script or style; data: images for CSS icons (docs/architecture.md, "Security headers").
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": [SELF],
@@ -104,9 +93,7 @@ CONTENT_SECURITY_POLICY = {
         "frame-ancestors": [NONE],
     },
 }
-# Powerful browser features no page of the site uses, switched off for every page (and for
-# anything that might ever be framed into one); clinic_site/security.py sends them, with
-# Cross-Origin-Resource-Policy: same-origin.
+# Browser features no page uses, switched off (sent by clinic_site/security.py).
 PERMISSIONS_POLICY = {
     feature: []
     for feature in (
@@ -128,8 +115,7 @@ PERMISSIONS_POLICY = {
     )
 }
 CROSS_ORIGIN_RESOURCE_POLICY = "same-origin"
-# Turning one of these off is a deliberate choice (documented in docs/deploy.md): then
-# `check --deploy` does not warn about it.
+# A deliberate opt-out (docs/deploy.md) is not reported by `check --deploy`.
 SILENCED_SYSTEM_CHECKS = [
     check
     for check, chosen_off in [
@@ -153,22 +139,27 @@ INSTALLED_APPS = [
     "crispy_bootstrap5",
     "bootstrap",
     "django_prose_editor",
+    "clinic_site",  # site-wide: clinic settings, staff groups, sitemap and breadcrumbs
     "pages",
     "contact",
     "axes",
     "csp",
+    # Not "imagekit": pages/picture_files.py imports it only to write files (pages' own
+    # generateimages command), so a worker serving pages never loads it or Pillow.
+    # Last, as django-cleanup asks: deletes replaced or deleted files after commit.
+    "django_cleanup.apps.CleanupConfig",
 ]
 
 MIDDLEWARE = [
-    # First: X-Forwarded-Proto from anyone but a trusted proxy is dropped before
-    # SecurityMiddleware's HTTPS redirect reads it.
+    # First: drops X-Forwarded-Proto from untrusted peers before the HTTPS redirect.
     "clinic_site.client_address.ForwardedProtoMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    # Both outside the page cache (below), so that a page served from it gets the same
-    # headers as a freshly rendered one; static files (WhiteNoise, above) need neither.
+    # Outside the page cache, so a cached page gets the same headers as a fresh one.
     "csp.middleware.CSPMiddleware",
     "clinic_site.security.SecurityHeadersMiddleware",
+    # Outside ConditionalGet and the page cache (docs/architecture.md, "The one page cache").
+    "clinic_site.compression.TextGZipMiddleware",
     "django.middleware.http.ConditionalGetMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -176,22 +167,17 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "pages.middleware.ClinicTimezoneMiddleware",
+    "clinic_site.middleware.ClinicTimezoneMiddleware",
     "pages.cache.AnonymousPageCacheMiddleware",
     # Last, as django-axes requires: turns a locked-out login into the lockout page.
     "axes.middleware.AxesMiddleware",
 ]
 
-# Anonymous pages are cached at most this long (and less when their content says so:
-# see pages/cache.py); any content edit in admin clears them at once.
+# Longest life of a cached anonymous page; any committed edit ends it (pages/cache.py).
 PAGE_CACHE_SECONDS = env.int("PAGE_CACHE_SECONDS", 600)
-# The small shared pieces of pages (banner, office lists, the rendered form) and the
-# next scheduled article's time: kept this long at most, and cleared by any edit too.
-FRAGMENT_CACHE_SECONDS = env.int("FRAGMENT_CACHE_SECONDS", 600)
 # Behind nginx with proxy caching: how long nginx may keep an anonymous page (0: never).
 PROXY_CACHE_SECONDS = env.int("PROXY_CACHE_SECONDS", 0)
-# A benchmarking aid: say on each public page whether the page cache answered
-# (X-Page-Cache: hit or miss). Always on with DEBUG; off in production.
+# X-Page-Cache: hit|miss on public pages, for benchmarks (always with DEBUG; off in production).
 PAGE_CACHE_HEADER = env.bool("DJANGO_PAGE_CACHE_HEADER", False)
 
 ROOT_URLCONF = env("DJANGO_ROOT_URLCONF", default="clinic_site.urls")
@@ -206,7 +192,8 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "pages.context_processors.clinic",
+                "clinic_site.context_processors.clinic",
+                "pages.context_processors.site_content",
             ],
         },
     },
@@ -219,9 +206,7 @@ DATABASES = {
 }
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # Several processes (web server, notification workers) write to one SQLite file:
-    # take the write lock when a transaction starts and wait for it, instead of failing
-    # with "database is locked" when two transactions try to upgrade their locks at once.
+    # Web and worker processes share the file: take the write lock at BEGIN and wait for it.
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {"transaction_mode": "IMMEDIATE", "timeout": 20}
     )
@@ -232,12 +217,11 @@ REDIS_URL = env("REDIS_URL", default="")
 if REDIS_URL:
     CACHES = {
         "default": {
-            # Django's Redis backend, except that a Redis that is full or down is a cache
-            # miss (logged), not an error: the site then runs on the database alone.
+            # A Redis that is full or down is a miss, not an error (clinic_site/cache.py).
             "BACKEND": "clinic_site.cache.FailSoftRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": env("CACHE_KEY_PREFIX", default="clinic"),
-            # A Redis that hangs must fail fast (health checks, pages), not hold a worker.
+            # A Redis that hangs must fail fast, not hold a worker.
             "OPTIONS": {
                 "socket_connect_timeout": env.float("REDIS_CONNECT_TIMEOUT", 2.0),
                 "socket_timeout": env.float("REDIS_TIMEOUT", 2.0),
@@ -257,15 +241,12 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
-# Admin login. The admin lives at ADMIN_URL ("admin/" unless set; e.g. "staff-7f3k/" keeps
-# bots that try /admin/ away from the login form).
+# Where the admin lives (e.g. "staff-7f3k/" keeps bots off the login form).
 ADMIN_URL = env("ADMIN_URL", default="admin/").strip().strip("/") + "/"
 if ADMIN_URL == "/":
     raise ImproperlyConfigured("ADMIN_URL must not be empty (the default is admin/).")
 
-# django-axes locks a username out from one address after AXES_FAILURE_LIMIT failed logins
-# in a row, for AXES_COOLOFF_MINUTES; the same username from another address, and other
-# usernames from that one, can still log in. The attempts are kept in the database.
+# django-axes: 5 failed logins lock that username from that address (docs/deploy.md).
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",  # first: refuses a locked-out login
     "django.contrib.auth.backends.ModelBackend",
@@ -279,20 +260,20 @@ AXES_CLIENT_IP_CALLABLE = "clinic_site.client_address.client_ip_address"
 
 
 LANGUAGE_CODE = "en-us"
-# The server's zone; pages show opening hours in the clinic's own zone (ClinicSettings).
+# The server's zone; pages use the clinic's own (ClinicSettings).
 TIME_ZONE = env("DJANGO_TIME_ZONE", default="America/New_York")
 USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "/static/"
-# Where `collectstatic` writes (nginx serves it in production: docs/deploy.md).
+# Where `collectstatic` writes (nginx serves it in production).
 STATIC_ROOT = Path(env("DJANGO_STATIC_ROOT", default=str(BASE_DIR / "staticfiles")))
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(env("DJANGO_MEDIA_ROOT", default=str(BASE_DIR / "media")))
-# After `collectstatic` (as `make serve`/`make bench` and production run it), static files
-# get hashed names, gzip and brotli copies, and a year's cache lifetime from whitenoise.
-# Without it (make run, tests) whitenoise serves them from the apps' folders.
+# The app answers /media/ itself unless nginx does (docs/media-storage.md).
+SERVE_MEDIA = env.bool("DJANGO_SERVE_MEDIA", True)
+# Hashed, compressed static files once `collectstatic` has run; the apps' folders otherwise.
 STATIC_MANIFEST = env.bool(
     "DJANGO_STATIC_MANIFEST", default=not DEBUG and (STATIC_ROOT / "staticfiles.json").exists()
 )
@@ -329,10 +310,7 @@ EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", 10)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="clinic-site@localhost")
 SERVER_EMAIL = env("SERVER_EMAIL", default=DEFAULT_FROM_EMAIL)
 
-# Logs go to stdout, one line per event ("time level logger message"; a traceback is
-# folded into its line), for systemd's journal or any log collector. Nothing a patient
-# typed is logged: the app logs request numbers, never form data; Django logs SQL (with
-# its parameters) only when DEBUG is on, which production never is.
+# One line per event on stdout; nothing a patient typed (docs/deploy.md, "Logs").
 LOG_LEVEL = env("DJANGO_LOG_LEVEL", default="INFO")
 LOGGING = {
     "version": 1,
@@ -341,23 +319,16 @@ LOGGING = {
     "handlers": {"console": STDOUT_HANDLER},
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
-        # Replaces Django's default handlers (console only under DEBUG, mail to ADMINS
-        # otherwise): Django's own events reach the root's one-line stdout handler.
+        # Django's events go to the root's one-line handler, not its defaults.
         "django": {"handlers": [], "level": LOG_LEVEL, "propagate": True},
-        # django-axes announces itself at every start (each manage.py command included):
-        # keep stdout for what commands print. Its login failures and lockouts still log.
+        # Quiet axes' banner at every start; its lockouts still log.
         "axes.apps": {"level": "WARNING"},
     },
 }
 
-# Consultation requests are deleted after this many days (spam sooner) by
-# `manage.py purge_consultation_requests`.
+# Days before `purge_consultation_requests` deletes a request (spam sooner).
 CONSULTATION_RETENTION_DAYS = env.int("CONSULTATION_RETENTION_DAYS", 365)
 CONSULTATION_SPAM_RETENTION_DAYS = env.int("CONSULTATION_SPAM_RETENTION_DAYS", 30)
 
-# Notification workers (contact/notifications.py): how long a worker holds a request it
-# claimed before another worker may take it. A worker killed mid-send leaves its row
-# leased this long, then the row is sent again. Keep the default (5 minutes: longer than a
-# send can take) in production; tests/test_multi_instance.py shortens it so that a killed
-# worker's row is retried within seconds.
+# How long a worker holds a claimed row before another may take it (contact/notifications.py).
 NOTIFICATION_LEASE_SECONDS = env.int("NOTIFICATION_LEASE_SECONDS", 300)

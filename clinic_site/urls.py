@@ -1,12 +1,12 @@
 from django.conf import settings
-from django.conf.urls.static import static
 from django.contrib import admin
 from django.contrib.sitemaps.views import sitemap
-from django.urls import include, path
+from django.urls import include, path, re_path
 
 from clinic_site.health import healthz
-from pages.sitemaps import SITEMAPS
-from pages.views_seo import FaviconView, robots_txt
+from clinic_site.media import serve_media
+from clinic_site.sitemaps import site_sitemaps
+from clinic_site.views import FaviconView, robots_txt
 
 admin.site.site_header = "Clinic website"
 admin.site.site_title = "Clinic website admin"
@@ -14,14 +14,13 @@ admin.site.index_title = "Manage the website"
 
 urlpatterns = [
     path(settings.ADMIN_URL, admin.site.urls),
-    path("sitemap.xml", sitemap, {"sitemaps": SITEMAPS}, name="sitemap"),
+    path("sitemap.xml", sitemap, {"sitemaps": site_sitemaps()}, name="sitemap"),
     path("robots.txt", robots_txt, name="robots_txt"),
     path("favicon.ico", FaviconView.as_view(), name="favicon"),
     path("healthz", healthz, name="healthz"),
+    re_path(rf"^{settings.MEDIA_URL.lstrip('/')}(?P<path>.+)$", serve_media, name="media"),
     path("", include("contact.urls")),
     path("", include("pages.urls")),
 ]
 
-if settings.DEBUG:
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
-handler500 = "pages.views.server_error"
+handler500 = "clinic_site.views.server_error"

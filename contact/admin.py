@@ -7,7 +7,7 @@ from django.db import models
 from django.http import HttpResponse
 from django.utils import timezone
 
-from pages.models import ClinicSettings
+from clinic_site.models import ClinicSettings
 
 from .models import (
     ConsultationRequest,

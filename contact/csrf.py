@@ -1,14 +1,10 @@
 """Forgery protection for the consultation form that survives shared page caches.
 
-The form is embedded in pages that anonymous visitors get from a shared cache, so it
-cannot carry Django's per-visitor CSRF token (that would put one visitor's token, and a
-``Vary: Cookie``, into every cached copy). Instead the request must come from our own
-pages: browsers send ``Origin`` (and ``Sec-Fetch-Site``) on every cross-site POST, so a
-form on another site posting here is refused; it is what Django's own CSRF check also does
-first. A refused request gets Django's 403 CSRF page and is not stored.
-
-The form's signed token (the ``started`` field) is not a forgery check: a missing, foreign
-or day-old token sends the form back to the patient to send again (contact/forms.py).
+The form sits in cached pages, so it cannot carry Django's per-visitor CSRF token: the
+request must come from our own pages instead (``Origin``, then ``Sec-Fetch-Site``, then
+``Referer``). A refused request gets Django's 403 CSRF page and is not stored. The form's
+signed token (``started``) is not a forgery check (docs/architecture.md, "Consultation
+requests").
 """
 
 from urllib.parse import urlsplit

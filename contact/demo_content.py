@@ -41,6 +41,11 @@ def load_demo_content(stdout=None) -> dict[str, int]:
     return counts
 
 
+def demo_text() -> list[str]:
+    """The privacy notice's sentences, for ``manage.py check_demo_copy``."""
+    return [PRIVACY_NOTICE_HTML]
+
+
 def summarize(counts: dict[str, int]) -> str:
     parts = []
     if counts["notification_recipients"]:

@@ -9,7 +9,6 @@ from django.urls import Resolver404, resolve, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
-from pages.cache import active_offices
 from pages.models import Office
 
 from .mail import public_address_problem
@@ -149,7 +148,7 @@ class ConsultationRequestForm(forms.ModelForm):
             "message": forms.Textarea(attrs={"rows": 3, "maxlength": 1000}),
         }
 
-    def __init__(self, *args, office=None, source="", **kwargs):
+    def __init__(self, *args, office=None, source="", offices=None, **kwargs):
         initial = kwargs.setdefault("initial", {})
         if office is not None:
             initial.setdefault("office", office.pk)
@@ -159,10 +158,10 @@ class ConsultationRequestForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         office_field = self.fields["office"]
         office_field.queryset = Office.objects.active()  # what a POST is checked against
-        # What the page shows: the cached list every page's footer uses (no query).
-        office_field.choices = [("", office_field.empty_label)] + [
-            (office.pk, office.name) for office in active_offices()
-        ]
+        if offices is not None:  # the same rows, loaded already for the page's footer
+            office_field.choices = [("", office_field.empty_label)] + [
+                (choice.pk, choice.name) for choice in offices
+            ]
         # Radio buttons with a default need no empty "---------" choice.
         self.fields["contact_method"].choices = ConsultationRequest.ContactMethod.choices
         self.fields["best_time"].choices = ConsultationRequest.BestTime.choices
@@ -253,24 +252,25 @@ class ConsultationRequestForm(forms.ModelForm):
         return cleaned
 
     def save(self, commit=True):
-        request = super().save(commit=False)
+        consultation = super().save(commit=False)
         now = timezone.now()
-        request.consent_at = now
-        request.received_at = now
-        request.next_attempt_at = now
+        consultation.consent_at = now
+        consultation.received_at = now
+        consultation.next_attempt_at = now
         notice = PrivacyNotice.current()
-        request.privacy_notice_version = notice.version if notice else None
-        request.source_path = self.cleaned_data.get("source", "")
-        if not request.email:
-            request.confirmation_status = MailStatus.NOT_SENT
-            request.confirmation_error = "No email address was given."
+        consultation.privacy_notice_version = notice.version if notice else None
+        consultation.source_path = self.cleaned_data.get("source", "")
+        if not consultation.email:
+            consultation.confirmation_status = MailStatus.NOT_SENT
+            consultation.confirmation_error = "No email address was given."
         if self.is_spam:
-            request.status = ConsultationRequest.Status.SPAM
-            request.flag_reason = HONEYPOT_REASON
-            request.notification_status = request.confirmation_status = MailStatus.NOT_SENT
+            consultation.status = ConsultationRequest.Status.SPAM
+            consultation.flag_reason = HONEYPOT_REASON
+            consultation.notification_status = MailStatus.NOT_SENT
+            consultation.confirmation_status = MailStatus.NOT_SENT
         elif self.flag_reason:
-            request.status = ConsultationRequest.Status.NEEDS_REVIEW
-            request.flag_reason = self.flag_reason
+            consultation.status = ConsultationRequest.Status.NEEDS_REVIEW
+            consultation.flag_reason = self.flag_reason
         if commit:
-            request.save()
-        return request
+            consultation.save()
+        return consultation

@@ -267,7 +267,9 @@ class SubmissionCount(models.Model):
 
 
 class StaffNote(models.Model):
-    request = models.ForeignKey(ConsultationRequest, on_delete=models.CASCADE, related_name="notes")
+    consultation = models.ForeignKey(
+        ConsultationRequest, on_delete=models.CASCADE, related_name="notes"
+    )
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, editable=False
     )

@@ -19,7 +19,7 @@ from django.db.models import Case, F, PositiveIntegerField, Q, When
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from pages.models import ClinicSettings
+from clinic_site.models import ClinicSettings
 
 from .mail import RecipientsPartlyRefused, is_permanent_refusal, public_address_problem
 from .models import (
@@ -44,11 +44,11 @@ def lease() -> datetime.timedelta:
     return LEASE if seconds is None else datetime.timedelta(seconds=seconds)
 
 
-def staff_recipients(request: ConsultationRequest) -> list[str]:
+def staff_recipients(consultation: ConsultationRequest) -> list[str]:
     """Active clinic-wide recipients, and those for the request's office: one query."""
     emails = (
         NotificationRecipient.objects.filter(
-            Q(office__isnull=True) | Q(office_id=request.office_id), is_active=True
+            Q(office__isnull=True) | Q(office_id=consultation.office_id), is_active=True
         )
         .order_by()  # sorted below: no join for Meta.ordering
         .values_list("email", flat=True)
@@ -56,25 +56,25 @@ def staff_recipients(request: ConsultationRequest) -> list[str]:
     return sorted(set(emails))
 
 
-def _admin_url(request: ConsultationRequest) -> str:
-    return settings.SITE_URL + request.get_admin_url()
+def _admin_url(consultation: ConsultationRequest) -> str:
+    return settings.SITE_URL + consultation.get_admin_url()
 
 
-def build_staff_notification(request: ConsultationRequest, recipients, clinic) -> EmailMessage:
+def build_staff_notification(consultation: ConsultationRequest, recipients, clinic) -> EmailMessage:
     """Which office, when, and a link to admin: never a name, phone, email or message."""
-    office = request.office.name if request.office else "No office preference"
-    received = timezone.localtime(request.received_at, clinic.tzinfo)
+    office = consultation.office.name if consultation.office else "No office preference"
+    received = timezone.localtime(consultation.received_at, clinic.tzinfo)
     context = {
-        "request_id": request.pk,
+        "consultation_id": consultation.pk,
         "office": office,
         "received": received,
-        "admin_url": _admin_url(request),
+        "admin_url": _admin_url(consultation),
         "clinic": clinic,
         # Why the website flagged it (about how it arrived, never what the patient typed).
-        "flag_reason": request.flag_reason,
+        "flag_reason": consultation.flag_reason,
     }
-    subject = f"New consultation request #{request.pk} ({office})"
-    if request.status == ConsultationRequest.Status.NEEDS_REVIEW:
+    subject = f"New consultation request #{consultation.pk} ({office})"
+    if consultation.status == ConsultationRequest.Status.NEEDS_REVIEW:
         subject += ", needs review"
     body = render_to_string("contact/emails/staff_notification.txt", context)
     return EmailMessage(
@@ -85,16 +85,16 @@ def build_staff_notification(request: ConsultationRequest, recipients, clinic) -
     )
 
 
-def build_confirmation(request: ConsultationRequest, clinic) -> EmailMessage:
+def build_confirmation(consultation: ConsultationRequest, clinic) -> EmailMessage:
     """Thanks and what happens next; repeats nothing the patient typed."""
-    office = request.office
+    office = consultation.office
     phone = office.phone if office and office.phone else clinic.phone
     context = {"clinic": clinic, "phone": phone}
     return EmailMessage(
         subject=" ".join(f"We received your request · {clinic.name}".split()),
         body=render_to_string("contact/emails/patient_confirmation.txt", context),
         from_email=settings.DEFAULT_FROM_EMAIL,
-        to=[request.email],
+        to=[consultation.email],
     )
 
 
@@ -153,38 +153,38 @@ def confirmation_key(address: str, clinic) -> str:
     return f"{digest[:40]}:{timezone.localdate(timezone=clinic.tzinfo).isoformat()}"
 
 
-def _reserve_confirmation(request: ConsultationRequest, key: str) -> bool:
+def _reserve_confirmation(consultation: ConsultationRequest, key: str) -> bool:
     """Take today's one confirmation for this address; False when another request has it.
 
     A unique column decides, so two workers sending at once cannot both take it.
     """
-    if request.confirmation_key == key:
+    if consultation.confirmation_key == key:
         return True  # this request took it on an earlier try
     try:
         with transaction.atomic():
-            ConsultationRequest.objects.filter(pk=request.pk).update(confirmation_key=key)
+            ConsultationRequest.objects.filter(pk=consultation.pk).update(confirmation_key=key)
     except IntegrityError:
         return False
-    request.confirmation_key = key
+    consultation.confirmation_key = key
     return True
 
 
-def _notify_staff(request, clinic, mail_connection) -> dict:
+def _notify_staff(consultation, clinic, mail_connection) -> dict:
     try:
-        recipients = staff_recipients(request)
+        recipients = staff_recipients(consultation)
         if not recipients:
             raise RuntimeError("no notification recipients are set up in admin")
         warning = ""
         try:
-            _send(build_staff_notification(request, recipients, clinic), mail_connection)
+            _send(build_staff_notification(consultation, recipients, clinic), mail_connection)
         except RecipientsPartlyRefused as exc:
             # The others have it; sending again would mail them twice. Say so in admin
             # and in the log (staff addresses only: nothing the patient typed).
             warning = str(exc)[:300]
-            logger.warning("Consultation request #%s: %s", request.pk, warning)
+            logger.warning("Consultation request #%s: %s", consultation.pk, warning)
     except Exception as exc:  # any mail failure: keep the row, retry later or give up
-        status, error = _after_failure(exc, request.notify_attempts, NOTIFICATION_MAX_ATTEMPTS)
-        _log_failure(request, "Staff notification", request.notify_attempts, status, exc)
+        status, error = _after_failure(exc, consultation.notify_attempts, NOTIFICATION_MAX_ATTEMPTS)
+        _log_failure(consultation, "Staff notification", consultation.notify_attempts, status, exc)
         return {"notification_status": status, "last_error": error}
     return {
         "notification_status": MailStatus.SENT,
@@ -193,31 +193,31 @@ def _notify_staff(request, clinic, mail_connection) -> dict:
     }
 
 
-def _confirm_to_patient(request, clinic, mail_connection) -> dict:
-    if not request.email:
+def _confirm_to_patient(consultation, clinic, mail_connection) -> dict:
+    if not consultation.email:
         return {
             "confirmation_status": MailStatus.NOT_SENT,
             "confirmation_error": "No email address was given.",
         }
-    problem = public_address_problem(request.email)
+    problem = public_address_problem(consultation.email)
     if problem:
         return {
             "confirmation_status": MailStatus.NOT_SENT,
             "confirmation_error": f"Not sent: not an ordinary public address ({problem}).",
         }
-    if not _reserve_confirmation(request, confirmation_key(request.email, clinic)):
+    if not _reserve_confirmation(consultation, confirmation_key(consultation.email, clinic)):
         return {
             "confirmation_status": MailStatus.NOT_SENT,
             "confirmation_error": "Not sent: this address already had a confirmation today "
             "(one a day per address).",
         }
-    attempts = request.confirmation_attempts = request.confirmation_attempts + 1
+    attempts = consultation.confirmation_attempts = consultation.confirmation_attempts + 1
     try:
-        _send(build_confirmation(request, clinic), mail_connection)
+        _send(build_confirmation(consultation, clinic), mail_connection)
     except Exception as exc:
         # A patient's address the server refuses for good (5xx) is not tried again.
         status, error = _after_failure(exc, attempts, CONFIRMATION_MAX_ATTEMPTS, True)
-        _log_failure(request, "Confirmation", attempts, status, exc)
+        _log_failure(consultation, "Confirmation", attempts, status, exc)
         return {
             "confirmation_status": status,
             "confirmation_error": error,
@@ -231,19 +231,19 @@ def _confirm_to_patient(request, clinic, mail_connection) -> dict:
     }
 
 
-def _log_failure(request, which: str, attempts: int, status: str, exc: Exception) -> None:
+def _log_failure(consultation, which: str, attempts: int, status: str, exc: Exception) -> None:
     outcome = "gave up" if status == MailStatus.FAILED else "will retry"
     logger.warning(
         "%s for consultation request #%s failed (attempt %s, %s): %s",
         which,
-        request.pk,
+        consultation.pk,
         attempts,
         outcome,
         type(exc).__name__,
     )
 
 
-def deliver(request: ConsultationRequest, mail_connection=None) -> bool:
+def deliver(consultation: ConsultationRequest, mail_connection=None) -> bool:
     """Send what is still waiting for a claimed row and record each mail's outcome.
 
     True when nothing failed. A mail that failed is retried after a back-off, at most
@@ -253,27 +253,30 @@ def deliver(request: ConsultationRequest, mail_connection=None) -> bool:
     clinic = ClinicSettings.load()
     now = timezone.now()
     updates = {}
-    if request.notification_status == MailStatus.WAITING:
-        updates.update(_notify_staff(request, clinic, mail_connection))
-    staff_waiting = updates.get("notification_status", request.notification_status)
+    if consultation.notification_status == MailStatus.WAITING:
+        updates.update(_notify_staff(consultation, clinic, mail_connection))
+    staff_waiting = updates.get("notification_status", consultation.notification_status)
     # The patient hears "we have it" only once staff have been told (or that gave up and
     # shows in admin); a broken connection is not tried a second time in one pass.
-    if request.confirmation_status == MailStatus.WAITING and staff_waiting != MailStatus.WAITING:
-        updates.update(_confirm_to_patient(request, clinic, mail_connection))
+    if (
+        consultation.confirmation_status == MailStatus.WAITING
+        and staff_waiting != MailStatus.WAITING
+    ):
+        updates.update(_confirm_to_patient(consultation, clinic, mail_connection))
     delays = []
     if updates.get("notification_status") == MailStatus.WAITING:
-        delays.append(retry_delay(request.notify_attempts))
+        delays.append(retry_delay(consultation.notify_attempts))
     if updates.get("confirmation_status") == MailStatus.WAITING:
-        delays.append(retry_delay(request.confirmation_attempts))
+        delays.append(retry_delay(consultation.confirmation_attempts))
     if delays:
         updates["next_attempt_at"] = now + min(delays)
-    ConsultationRequest.objects.filter(pk=request.pk).update(**updates)
+    ConsultationRequest.objects.filter(pk=consultation.pk).update(**updates)
     failed = delays or MailStatus.FAILED in (
         updates.get("notification_status"),
         updates.get("confirmation_status"),
     )
     if not failed:
-        logger.info("Mail for consultation request #%s sent", request.pk)
+        logger.info("Mail for consultation request #%s sent", consultation.pk)
     return not failed
 
 
@@ -282,10 +285,10 @@ def send_pending(limit: int | None = None) -> tuple[int, int]:
     sent = failed = 0
     mail_connection = get_connection(fail_silently=False)
     while limit is None or sent + failed < limit:
-        request = claim_next()
-        if request is None:
+        consultation = claim_next()
+        if consultation is None:
             break
-        if deliver(request, mail_connection):
+        if deliver(consultation, mail_connection):
             sent += 1
         else:
             failed += 1

@@ -82,10 +82,10 @@ class ConsultationRequestView(FormView):
             context = self.get_context_data(form=form, rate_limited=True)
             return self.render_to_response(context, status=HTTPStatus.TOO_MANY_REQUESTS)
         with transaction.atomic():
-            request_row = form.save()
+            consultation = form.save()
         url = reverse("contact:thanks")
-        if request_row.office_id:  # the form only accepts active offices
-            url += f"?office={request_row.office.slug}"
+        if consultation.office_id:  # the form only accepts active offices
+            url += f"?office={consultation.office.slug}"
         return redirect(url)
 
     def get_context_data(self, **kwargs):

@@ -1,44 +1,11 @@
 from django.contrib import admin
 from django.db import models
-from django.http import HttpResponseRedirect
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
 from .cache import invalidate
 from .images import CheckedImageField
-from .models import Article, ClinicSettings, Closure, Office, OpeningHours, Promotion
-
-
-@admin.register(ClinicSettings)
-class ClinicSettingsAdmin(admin.ModelAdmin):
-    """One row: the list page goes straight to it, and no second row can be added."""
-
-    fieldsets = [
-        (None, {"fields": ["name", "tagline"]}),
-        (
-            "How patients reach you",
-            {
-                "fields": ["phone", "email"],
-                "description": "Shown in the header and footer of every page.",
-            },
-        ),
-        ("Other", {"fields": ["time_zone", "footer_text", "updated_at"]}),
-    ]
-    readonly_fields = ["updated_at"]
-
-    def has_add_permission(self, request):
-        return super().has_add_permission(request) and not ClinicSettings.objects.exists()
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    def changelist_view(self, request, extra_context=None):
-        obj = ClinicSettings.objects.first()
-        if obj is not None:
-            return HttpResponseRedirect(reverse("admin:pages_clinicsettings_change", args=[obj.pk]))
-        return HttpResponseRedirect(reverse("admin:pages_clinicsettings_add"))
-
+from .models import Article, Closure, Office, OpeningHours, Promotion
 
 # Every picture upload in admin explains exactly why a file was refused.
 IMAGE_FIELD_OVERRIDES = {models.ImageField: {"form_class": CheckedImageField}}

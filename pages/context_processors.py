@@ -1,8 +1,12 @@
-from .models import ClinicSettings
+"""What the banner, the footer and the consultation form show on every page."""
+
+from .models import Office, Promotion
 
 
-def clinic(request):
-    """The clinic's name, phone and footer text, for the header and footer of every page."""
-    # Loaded once per request, by ClinicTimezoneMiddleware (here only if it could not).
-    clinic = getattr(request, "clinic", None) or ClinicSettings.load()
-    return {"clinic": clinic}
+def site_content(request):
+    """Lazy querysets: each is read once per page that uses it (one query), never by a page
+    without it. A view that loads the same rows anyway (home, office list) passes its own."""
+    return {
+        "site_offices": Office.objects.active(),
+        "site_banners": Promotion.objects.active().filter(show_as_banner=True),
+    }

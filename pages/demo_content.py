@@ -19,7 +19,9 @@ from django.db import transaction
 from django.utils import timezone
 from PIL import Image, ImageChops, ImageColor, ImageDraw, ImageFilter
 
-from .models import Article, ClinicSettings, Closure, Office, OpeningHours, Promotion
+from clinic_site.models import ClinicSettings
+
+from .models import Article, Closure, Office, OpeningHours, Promotion
 
 CLINIC_TZ = zoneinfo.ZoneInfo("America/New_York")
 COUNT_KEYS = ("clinic_settings", "articles", "offices", "hours", "closures", "promotions")
@@ -477,6 +479,17 @@ def load_demo_content(stdout=None, *, today: datetime.date | None = None) -> dic
             _say(stdout, f"Created promotion {PROMOTION['slug']}")
 
     return counts
+
+
+def demo_text() -> list[str]:
+    """Every sentence written here, for ``manage.py check_demo_copy`` (titles are the
+    source pages' own, kept as names)."""
+    texts = [CLINIC_SETTINGS["tagline"], CLINIC_SETTINGS["footer_text"]]
+    for article in ARTICLES:
+        texts += [article["summary"], article["body"], article["image_alt"]]
+    texts += [office["image_alt"] for office in OFFICES]
+    texts += [PROMOTION[key] for key in ("title", "description", "how_to_claim", "eligibility")]
+    return texts + [PROMOTION["fine_print"]]
 
 
 # Counted kinds in the order the summary names them (clinic settings last, uncounted).

@@ -1,32 +1,26 @@
-"""Public content: clinic settings, articles, offices with their hours, promotions."""
+"""Public content: articles, offices with their hours, promotions."""
 
 import datetime
-import logging
-import zoneinfo
 from decimal import Decimal
 from urllib.parse import quote_plus
 
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
-from django.core.files.storage import default_storage
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
+from django_cleanup.signals import cleanup_pre_delete
 from django_prose_editor.fields import ProseEditorField
+
+from clinic_site.models import phone_href
 
 from .images import (
     delete_renditions,
-    make_renditions,
-    rendition_name,
     renditions_for,
     validate_image_upload,
-    widths_for,
-    without_metadata,
+    write_missing_renditions,
 )
-
-logger = logging.getLogger(__name__)
 
 # What the article editor offers, and so what the server keeps: anything else a pasted
 # text carries (scripts, event handlers, styles, images) is removed before it is saved.
@@ -54,82 +48,12 @@ def _image_alt_rule(instance, image_field: str, alt_field: str):
 
 
 class ImageRenditionsMixin:
-    """Models with one optional picture: resized copies for ``srcset``, kept in step."""
+    """Models with one optional picture: resized copies for ``srcset`` (pages/images.py)."""
 
     image_field_name = "image"
 
     def image_renditions(self):
         return renditions_for(getattr(self, self.image_field_name))
-
-
-class ClinicSettings(models.Model):
-    """The clinic's own details: one row, edited in admin, shown on every page."""
-
-    name = models.CharField(max_length=120, help_text="The clinic's name as patients know it.")
-    tagline = models.CharField(
-        max_length=200, blank=True, help_text="A short line under the name on the home page."
-    )
-    phone = models.CharField(
-        max_length=30, help_text="Main phone number, shown in every page's header and footer."
-    )
-    email = models.EmailField(blank=True, help_text="Public email address for the clinic.")
-    time_zone = models.CharField(
-        max_length=64,
-        default="America/New_York",
-        help_text="Opening hours and 'open now' are worked out in this time zone.",
-    )
-    footer_text = models.TextField(
-        blank=True, help_text="A short note at the bottom of every page (e.g. copyright line)."
-    )
-    updated_at = models.DateTimeField(auto_now=True)
-
-    CACHE_KEY = "pages:clinic-settings"
-
-    class Meta:
-        verbose_name = "clinic settings"
-        verbose_name_plural = "clinic settings"
-        constraints = [models.CheckConstraint(condition=Q(pk=1), name="clinic_settings_single_row")]
-
-    def __str__(self):
-        return self.name
-
-    def save(self, *args, **kwargs):
-        self.pk = 1
-        super().save(*args, **kwargs)
-        cache.delete(self.CACHE_KEY)
-
-    def delete(self, *args, **kwargs):
-        result = super().delete(*args, **kwargs)
-        cache.delete(self.CACHE_KEY)
-        return result
-
-    def clean(self):
-        if self.time_zone not in zoneinfo.available_timezones():
-            raise ValidationError(
-                {"time_zone": "Unknown time zone. Use a name like America/New_York."}
-            )
-
-    @classmethod
-    def load(cls):
-        """The settings row (cached), or unsaved defaults before the clinic has any."""
-        obj = cache.get(cls.CACHE_KEY)
-        if obj is None:
-            obj = cls.objects.filter(pk=1).first() or cls(
-                name="Our clinic", phone="", time_zone="America/New_York"
-            )
-            cache.set(cls.CACHE_KEY, obj, 300)
-        return obj
-
-    @property
-    def phone_href(self):
-        return phone_href(self.phone)
-
-    @property
-    def tzinfo(self):
-        try:
-            return zoneinfo.ZoneInfo(self.time_zone)
-        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-            return zoneinfo.ZoneInfo("America/New_York")
 
 
 class ArticleQuerySet(models.QuerySet):
@@ -358,13 +282,6 @@ class Office(ImageRenditionsMixin, models.Model):
         return phone_href(self.phone)
 
 
-def phone_href(number: str) -> str:
-    digits = "".join(ch for ch in number if ch.isdigit() or ch == "+")
-    if digits and not digits.startswith("+") and len(digits) == 10:
-        digits = "+1" + digits
-    return f"tel:{digits}"
-
-
 class OpeningHours(models.Model):
     class Weekday(models.IntegerChoices):
         MONDAY = 0, "Monday"
@@ -524,32 +441,29 @@ class Promotion(models.Model):
 
 
 def _before_picture_save(sender, instance, **kwargs):
-    """Strip a new picture's EXIF, record its size, and remove old resized copies."""
+    """Strip a new picture's EXIF and record its size."""
     if instance.image and not instance.image._committed:
+        from .picture_files import without_metadata  # Pillow: only when a file is written
+
         instance.image = without_metadata(instance.image)
     if instance.image and not instance.image_width:
         sender._meta.get_field("image").update_dimension_fields(instance, force=True)
-    if not instance.pk:
-        return
-    old = sender.objects.filter(pk=instance.pk).values_list("image", flat=True).first()
-    if old and old != instance.image.name:
-        delete_renditions(old)
 
 
-def _write_renditions(sender, instance, **kwargs):
-    """Resize a new picture once, on save, so pages never resize while rendering."""
-    image = instance.image
-    if not image or not instance.image_width:
-        return
-    first = rendition_name(image.name, widths_for(instance.image_width)[0], "jpg")
-    if default_storage.exists(first):
-        return
-    try:
-        make_renditions(image)
-    except (OSError, ValueError):
-        logger.exception("Could not resize %s #%s's picture", sender.__name__, instance.pk)
+def _after_picture_save(sender, instance, raw=False, update_fields=None, **kwargs):
+    """Write the picture's copies the storage lacks: a page only links them."""
+    if not raw and instance.image and (update_fields is None or "image" in update_fields):
+        write_missing_renditions(instance.image)
 
 
-for _model in (Article, Office):
+def _delete_renditions(sender, file, field_name, **kwargs):
+    """django-cleanup deletes a replaced or deleted original; its copies go with it."""
+    if sender in PICTURE_MODELS and field_name == "image":
+        delete_renditions(file)
+
+
+PICTURE_MODELS = (Article, Office)
+for _model in PICTURE_MODELS:
     models.signals.pre_save.connect(_before_picture_save, sender=_model)
-    models.signals.post_save.connect(_write_renditions, sender=_model)
+    models.signals.post_save.connect(_after_picture_save, sender=_model)
+cleanup_pre_delete.connect(_delete_renditions)

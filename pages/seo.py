@@ -1,31 +1,20 @@
-"""What search engines and link previews read: canonical URLs, breadcrumbs and JSON-LD.
+"""What search engines and link previews read: canonical URLs and JSON-LD.
 
 Everything here builds plain data from objects it is given and runs no query of its own
 (the template tags in ``pages/templatetags/seo_tags.py`` pass what the view loaded).
-
-Absolute URLs are always built from ``settings.SITE_URL`` (scheme and host, no trailing
-slash), never from the request's Host header, so a page cached under one host name or
-fetched through a proxy still points search engines at the real site.
-
-JSON-LD nodes refer to each other by stable ``@id`` URLs:
-
-- the clinic: ``SITE_URL + "/#clinic"``
-- an office: its page URL + ``"#office"``
-- a promotion: its page URL + ``"#offer"``
-- an article page: its URL + ``"#webpage"``
+Absolute URLs are on ``SITE_URL`` (clinic_site/site_url.py); JSON-LD nodes point at each
+other by stable ``@id`` URLs (see ``clinic_id``).
 """
 
 import datetime
 import html
 import json
-from dataclasses import dataclass
-from urllib.parse import urljoin
 
-from django.conf import settings
 from django.templatetags.static import static
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
+
+from clinic_site.site_url import absolute_url, site_url
 
 SCHEMA = "https://schema.org"
 CLINIC_TYPES = ["MedicalBusiness", "Physiotherapy"]
@@ -41,16 +30,6 @@ _JSON_SCRIPT_ESCAPES = {ord("<"): "\\u003C", ord(">"): "\\u003E", ord("&"): "\\u
 # --- URLs ---------------------------------------------------------------------------
 
 
-def site_url() -> str:
-    """``SITE_URL`` without a trailing slash, e.g. ``https://www.example.com``."""
-    return settings.SITE_URL.rstrip("/")
-
-
-def absolute_url(path_or_url: str) -> str:
-    """A root-relative path (``/media/...``) on ``SITE_URL``; absolute URLs pass through."""
-    return urljoin(site_url() + "/", path_or_url)
-
-
 def canonical_url(request, page_number: int | None = None) -> str:
     """``SITE_URL`` + the path, without any query string except ``?page=N`` (N > 1)."""
     return site_url() + page_path(request, page_number)
@@ -62,6 +41,8 @@ def page_path(request, page_number: int | None = None) -> str:
 
 
 def clinic_id() -> str:
+    # The other nodes' @ids: an office's page URL + "#office", a promotion's + "#offer",
+    # an article page's + "#webpage".
     return site_url() + "/#clinic"
 
 
@@ -82,74 +63,8 @@ def plain_text(rendered) -> str:
 # --- Breadcrumbs ----------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Crumb:
-    name: str
-    path: str  # root-relative, for the visible link
-
-    @property
-    def url(self) -> str:
-        """Absolute, on ``SITE_URL``, for JSON-LD."""
-        return absolute_url(self.path)
-
-
-def breadcrumb_trail(context) -> list[Crumb]:
-    """The trail from the home page to this page (empty on the home page itself).
-
-    Known pages get their parents (an article sits under "Articles", an office under
-    "Offices & hours", the thanks page under "Free consultation"); any other page (the
-    404 page, say) is shown right under Home, named by its ``<title>`` without the
-    " · clinic name" ending.
-    """
-    request = context.get("request")
-    if request is None:
-        return []
-    match = getattr(request, "resolver_match", None)
-    view_name = match.view_name if match else None
-    if view_name == "pages:home":
-        return []
-    here = request.path
-    home = Crumb("Home", reverse("pages:home"))
-    articles = Crumb("Articles", reverse("pages:article_list"))
-    offices = Crumb("Offices & hours", reverse("pages:office_list"))
-    consultation = Crumb("Free consultation", reverse("contact:request"))
-
-    if view_name == "pages:article_list":
-        page_obj = context.get("page_obj")
-        if page_obj is not None and page_obj.number > 1:
-            page = Crumb(f"Page {page_obj.number}", page_path(request, page_obj.number))
-            return [home, articles, page]
-        return [home, articles]
-    if view_name == "pages:article_detail" and context.get("article"):
-        return [home, articles, Crumb(context["article"].title, here)]
-    if view_name == "pages:office_list":
-        return [home, offices]
-    if view_name == "pages:office_detail" and context.get("office"):
-        return [home, offices, Crumb(context["office"].name, here)]
-    if view_name == "pages:promotion_detail" and context.get("promotion"):
-        return [home, Crumb(context["promotion"].title, here)]
-    if view_name == "contact:request":
-        return [home, consultation]
-    if view_name == "contact:thanks":
-        return [home, consultation, Crumb("Thank you", here)]
-    if view_name == "contact:privacy":
-        notice = context.get("notice")
-        return [home, Crumb(getattr(notice, "title", "") or "Privacy notice", here)]
-
-    name = _title_without_clinic(context)
-    return [home, Crumb(name, here)] if name else []
-
-
-def _title_without_clinic(context) -> str:
-    title = plain_text(context.get("seo_title"))
-    clinic = context.get("clinic")
-    suffix = f" · {clinic.name}" if clinic is not None else None
-    if suffix and title.endswith(suffix):
-        title = title[: -len(suffix)]
-    return title
-
-
-def breadcrumb_list(trail: list[Crumb]) -> dict | None:
+def breadcrumb_list(trail) -> dict | None:
+    """A ``BreadcrumbList`` of the trail's crumbs (clinic_site/breadcrumbs.py)."""
     if not trail:
         return None
     return {

@@ -1,44 +1,14 @@
-"""``/sitemap.xml``: the public pages, with absolute URLs on ``settings.SITE_URL``.
+"""The public content's sections of ``/sitemap.xml`` (assembled by clinic_site/sitemaps.py)."""
 
-django.contrib.sites is not installed, so the sitemaps framework would otherwise take the
-host from the request; ``SiteURLSitemap`` takes the scheme and host from ``SITE_URL``.
-"""
-
-from urllib.parse import urlsplit
-
-from django.conf import settings
-from django.contrib.sitemaps import Sitemap
-from django.urls import reverse
+from clinic_site.sitemaps import NamedPagesSitemap, SiteURLSitemap
 
 from .models import Article, Office, Promotion
 
 
-class SiteURLSitemap(Sitemap):
-    """Locations on ``SITE_URL``'s scheme and host, whatever host the request came to."""
+class StaticPagesSitemap(NamedPagesSitemap):
+    """Pages that are always there: home and the lists."""
 
-    def get_protocol(self, protocol=None):
-        return urlsplit(settings.SITE_URL).scheme or "https"
-
-    def get_domain(self, site=None):
-        return urlsplit(settings.SITE_URL).netloc
-
-
-class StaticPagesSitemap(SiteURLSitemap):
-    """Pages that are always there: home, the lists, the consultation and privacy pages."""
-
-    changefreq = "weekly"
-
-    def items(self):
-        return [
-            "pages:home",
-            "pages:article_list",
-            "pages:office_list",
-            "contact:request",
-            "contact:privacy",
-        ]
-
-    def location(self, item):
-        return reverse(item)
+    url_names = ["pages:home", "pages:article_list", "pages:office_list"]
 
 
 class ArticleSitemap(SiteURLSitemap):

@@ -1,11 +1,10 @@
-from django.http import HttpResponseServerError
-from django.template import loader
+from django.http import Http404
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 from django.views.generic import DetailView, ListView, TemplateView
 
-from .cache import active_offices, limit_cache_until, public_page
-from .models import Article, ClinicSettings, Office, Promotion
+from .cache import limit_cache_until, public_page
+from .models import Article, Office, Promotion
 from .schedule import office_schedule
 
 
@@ -16,14 +15,25 @@ class StaffPreviewMixin:
     cached, and kept out of search engines.
     """
 
+    every_row = False  # set for staff once no public row matches
+
     def get_queryset(self):
         qs = self.model.objects.all()
-        if self.request.user.is_staff:
-            return qs
-        return self.public_queryset(qs)
+        return qs if self.every_row else self.public_queryset(qs)
 
     def public_queryset(self, qs):
         raise NotImplementedError
+
+    def get_object(self, queryset=None):
+        # The public row first: who the visitor is (a session query) is asked only without
+        # one, so a session cookie costs nothing on a public page.
+        try:
+            return super().get_object(queryset)
+        except Http404:
+            if not self.request.user.is_staff:
+                raise
+            self.every_row = True
+            return super().get_object(queryset)
 
     def render_to_response(self, context, **kwargs):
         response = super().render_to_response(context, **kwargs)
@@ -45,12 +55,17 @@ class HomeView(TemplateView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context["latest_articles"] = Article.objects.published()[:3]
-        context["offices"] = active_offices()
-        context["promotions"] = Promotion.objects.active()
+        today = timezone.localdate()
+        # One list each for the page, its JSON-LD, the footer, the form and the banner.
+        offices = list(Office.objects.active().with_schedule(today))
+        promotions = list(Promotion.objects.active(today))
+        context["offices"] = context["site_offices"] = offices
+        context["promotions"] = promotions
+        context["site_banners"] = [promo for promo in promotions if promo.show_as_banner]
         return context
 
 
-@public_page
+@public_page(query=("page",))
 class ArticleListView(ListView):
     model = Article
     paginate_by = 12
@@ -85,6 +100,7 @@ class OfficeListView(ListView):
         context = super().get_context_data(**kwargs)
         now = timezone.localtime()
         context["office_schedules"] = [(o, office_schedule(o, now)) for o in context["object_list"]]
+        context["site_offices"] = context["object_list"]  # the footer's list too
         return context
 
     def render_to_response(self, context, **kwargs):
@@ -120,12 +136,3 @@ class PromotionDetailView(StaffPreviewMixin, DetailView):
 
     def public_queryset(self, qs):
         return qs.active()
-
-
-def server_error(request):
-    """The 500 page, with the clinic's phone when it can still be read."""
-    try:
-        clinic = ClinicSettings.load()
-    except Exception:  # the database may be what failed
-        clinic = None
-    return HttpResponseServerError(loader.get_template("500.html").render({"clinic": clinic}))

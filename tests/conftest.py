@@ -8,6 +8,7 @@ flushes the whole Redis database: the tests refuse Redis database 0, so that the
 be pointed at a dedicated one (``redis://127.0.0.1:6379/15``).
 """
 
+import functools
 import os
 import re
 import subprocess
@@ -19,6 +20,8 @@ import pytest
 from django.conf import settings as django_settings
 from django.core.cache import cache
 from django.db import connection
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 
 from .factories import ClinicSettingsFactory
 
@@ -26,6 +29,20 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 MANAGE = [sys.executable, str(BASE_DIR / "manage.py")]
 REDIS_BACKEND = "clinic_site.cache.FailSoftRedisCache"  # the project's (settings.py)
 LOCMEM_BACKEND = "django.core.cache.backends.locmem.LocMemCache"
+
+# Property tests draw about 100 examples locally and 1,000 in CI (CI=true, as .ci/run sets);
+# HYPOTHESIS_PROFILE picks one by name. Tests take the count from the profile, never their own.
+# Deadlines are off: a test that posts through Django's stack is slow on a loaded machine.
+_HYPOTHESIS = {
+    "deadline": None,
+    "suppress_health_check": [HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+}
+hypothesis_settings.register_profile("dev", max_examples=100, **_HYPOTHESIS)
+hypothesis_settings.register_profile("ci", max_examples=1000, print_blob=True, **_HYPOTHESIS)
+hypothesis_settings.load_profile(
+    os.environ.get("HYPOTHESIS_PROFILE")
+    or ("ci" if os.environ.get("CI", "").lower() == "true" else "dev")
+)
 
 
 def on_postgresql() -> bool:
@@ -111,6 +128,14 @@ def fast_password_hasher(settings):
     hasher costs about half a second a password. Not autouse: processes a test starts
     (test_multi_instance) check passwords with the production hashers."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def commit(django_capture_on_commit_callbacks):
+    """``with commit():`` around an edit: what waits for its commit (the page cache's version
+    bump) runs at the end of the block. Each test runs inside one transaction that never
+    commits, so without it an edit never reaches cached pages."""
+    return functools.partial(django_capture_on_commit_callbacks, execute=True)
 
 
 @pytest.fixture

@@ -6,8 +6,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 from PIL import Image
 
+from clinic_site.models import ClinicSettings
 from contact.models import ConsultationRequest
-from pages.models import Article, ClinicSettings, Closure, Office, OpeningHours, Promotion
+from pages.models import Article, Closure, Office, OpeningHours, Promotion
 
 
 def image_bytes(width=1600, height=900, fmt="JPEG", color=(30, 120, 200), exif=None):

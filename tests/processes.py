@@ -1,18 +1,12 @@
-"""Real processes for tests: gunicorn app servers, notification workers, and a browser.
+"""Real processes for tests and bench/: app servers, workers, a visitor, scratch databases.
 
-- ``Process``: a command in its own session, its output (stdout and stderr) in a log file;
-  ``stop()`` sends SIGTERM to the whole group (SIGKILL after a grace period), ``kill()``
-  sends SIGKILL at once. Both are safe to repeat. bench/ runs its gunicorn, nginx and
-  worker on it too (bench/support.py).
-- ``AppServer``: gunicorn with the production config (``clinic_site/gunicorn.conf.py``) on
-  a port; ``wait_until_ready()`` polls ``/healthz`` until it says "ok" (database and cache).
-- ``Worker``: ``manage.py send_notifications --loop``; ``wait_until_running()``.
-- ``Browser``: one visitor talking HTTP/1.1 to one server, with its own cookies (never
-  shared with another ``Browser``, whatever the port) and no redirect following.
-- ``form_fields(html, form_id)``: what a browser would submit for a form (its inputs,
-  textareas and selects), as (name, value) pairs.
-
-Nothing here imports Django, so test modules may use it before settings exist.
+``Process`` runs a command in its own session, logging to a file; ``stop()`` sends SIGTERM
+to its group (SIGKILL after a grace period). ``AppServer`` is gunicorn (the production
+config by default), ``Worker`` the notification worker, ``Browser`` one visitor over HTTP
+or HTTPS with its own cookies; ``form_fields()`` reads what a browser would submit;
+``manage()`` runs manage.py; ``TempSite`` is a site with DEBUG off in a temporary folder;
+``scratch_database()`` makes a PostgreSQL database and drops it. Nothing here imports Django
+at import time, so it works before settings exist.
 """
 
 from __future__ import annotations
@@ -20,19 +14,125 @@ from __future__ import annotations
 import contextlib
 import http.client
 import os
+import secrets
+import shutil
 import signal
+import socket
+import ssl
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from http.cookies import SimpleCookie
 from pathlib import Path
-from urllib.parse import quote, urlencode
+from urllib.parse import quote, urlencode, urlsplit
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 HOST = "127.0.0.1"
 GUNICORN_CONF = BASE_DIR / "clinic_site" / "gunicorn.conf.py"
+
+
+def free_port() -> int:
+    """A loopback port nothing listens on (bound by the kernel, then released)."""
+    with socket.socket() as sock:
+        sock.bind((HOST, 0))
+        return sock.getsockname()[1]
+
+
+def manage(env: dict, *args: str, timeout: float = 600) -> str:
+    """``manage.py *args`` with ``env``: its output, or RuntimeError with its stderr."""
+    done = subprocess.run(
+        [sys.executable, str(BASE_DIR / "manage.py"), *args],
+        cwd=BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"manage.py {' '.join(args)} failed:\n{done.stderr[-3000:]}")
+    return done.stdout
+
+
+# Hashed names and the manifest as `collectstatic` writes them, without the gzip and brotli
+# copies (a minute or more of CPU): collectstatic_beside(compress=False).
+COLLECTSTATIC_MANIFEST_ONLY = """
+import django
+from django.conf import settings
+django.setup()
+settings.STORAGES["staticfiles"] = {
+    "BACKEND": "django.contrib.staticfiles.storage.ManifestStaticFilesStorage"
+}
+from django.core.management import call_command
+call_command("collectstatic", interactive=False, verbosity=0)
+"""
+
+
+class TempSite:
+    """A temporary folder and ``env``, the site with DEBUG off on it: a SQLite database there
+    (unless ``database_url``, or else DATABASE_URL, names one), media and static files there.
+    ``exclude``: variables not to inherit. Removed on leaving, unless ``keep``."""
+
+    def __init__(self, prefix: str, *, database_url="", keep=False, exclude=frozenset()):
+        self.tmp = Path(tempfile.mkdtemp(prefix=prefix))
+        self.keep = keep
+        self.database_url = database_url or os.environ.get("DATABASE_URL", "")
+        self.database_url = self.database_url or f"sqlite:///{self.tmp}/site.sqlite3"
+        self.env = {name: value for name, value in os.environ.items() if name not in exclude}
+        self.env.update(
+            PATH=f"{Path(sys.executable).parent}:{os.environ.get('PATH', '/usr/bin:/bin')}",
+            DJANGO_SETTINGS_MODULE="clinic_site.settings",
+            DJANGO_DEBUG="0",
+            DJANGO_ALLOWED_HOSTS=HOST,
+            DATABASE_URL=self.database_url,
+            DJANGO_LOG_LEVEL="WARNING",
+            DJANGO_MEDIA_ROOT=str(self.tmp / "media"),  # never the checkout's media/
+            DJANGO_STATIC_ROOT=str(self.tmp / "staticfiles"),  # nor its staticfiles/
+        )
+        self.log = self.tmp / "gunicorn.log"
+
+    def manage(self, *args: str, env: dict | None = None, timeout: float = 600) -> str:
+        return manage(env or self.env, *args, timeout=timeout)
+
+    def setup(self, env: dict | None = None, timeout: float = 600) -> None:
+        """Migrate the database and load the demo content."""
+        self.manage("migrate", "--noinput", env=env, timeout=timeout)
+        self.manage("load_demo_content", env=env, timeout=timeout)
+
+    def __enter__(self) -> TempSite:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        if self.keep:
+            print(f"Kept {self.tmp}")
+        else:
+            shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def collectstatic_beside(env: dict, *, compress: bool = True, timeout: float = 600):
+    """``collectstatic`` in the background while the ``with`` block runs; waited for and
+    checked on leaving. ``compress=False``: the same hashed names and manifest, without the
+    gzip and brotli copies."""
+    script = ["-c", COLLECTSTATIC_MANIFEST_ONLY]
+    command = [
+        sys.executable,
+        *(["manage.py", "collectstatic", "--noinput"] if compress else script),
+    ]
+    process = subprocess.Popen(
+        command, cwd=BASE_DIR, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        yield
+        _, stderr = process.communicate(timeout=timeout)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    if process.returncode != 0:
+        raise RuntimeError(f"collectstatic failed:\n{stderr[-3000:]}")
 
 
 class Process:
@@ -106,6 +206,12 @@ class Process:
     def tail(self, chars: int = 4000) -> str:
         return f"----- {self.name} ({self.log}) -----\n{self.output()[-chars:]}"
 
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc_info) -> None:
+        self.stop()
+
     def wait_for_output(self, text: str, timeout: float = 60) -> None:
         """Until ``text`` appears in the log; RuntimeError if the process exits first."""
         deadline = time.monotonic() + timeout
@@ -118,9 +224,19 @@ class Process:
 
 
 class AppServer(Process):
-    """gunicorn the way production runs it (``-c clinic_site/gunicorn.conf.py``) on ``port``."""
+    """gunicorn on ``port``: as production runs it (``-c clinic_site/gunicorn.conf.py``), or
+    with ``config=None`` bare (no access log, gunicorn's defaults) plus ``options``."""
 
-    def __init__(self, env: dict, port: int, log: Path, name: str = "", workers: int = 2):
+    def __init__(
+        self,
+        env: dict,
+        port: int,
+        log: Path,
+        name: str = "",
+        workers: int = 2,
+        config: Path | None = GUNICORN_CONF,
+        options: tuple[str, ...] = (),
+    ):
         gunicorn = Path(sys.executable).with_name("gunicorn")
         env = {
             name: value
@@ -128,11 +244,16 @@ class AppServer(Process):
             if not name.startswith("GUNICORN_") and name != "WEB_CONCURRENCY"
         }
         env.update(PORT=str(port), WEB_CONCURRENCY=str(workers), GUNICORN_HOST=HOST)
+        if config:
+            command = [gunicorn, "-c", config]
+        else:
+            command = [gunicorn, "clinic_site.wsgi", "-b", f"{HOST}:{port}", "-w", str(workers)]
         # gunicorn's control socket defaults to one path per user (~/.gunicorn/gunicorn.ctl),
         # which two instances on one machine would take from each other: none here.
-        command = [gunicorn, "-c", GUNICORN_CONF, "--no-control-socket"]
+        command += ["--no-control-socket", *options]
         super().__init__(command, env, log, name or f"gunicorn:{port}")
         self.port = port
+        self.workers = workers
 
     @property
     def origin(self) -> str:
@@ -141,22 +262,36 @@ class AppServer(Process):
     def browser(self) -> Browser:
         return Browser(self.port)
 
-    def wait_until_ready(self, timeout: float = 90) -> None:
-        """Until ``/healthz`` answers "ok": the database and the cache answer (a degraded
-        cache answers 200 too, which must not pass for ready here)."""
+    def wait_until_ready(
+        self, timeout: float = 90, path: str = "/healthz", all_workers: bool = False
+    ) -> None:
+        """Until ``path`` answers 200 (``/healthz``: "ok", the database and the cache answer;
+        a degraded cache answers 200 too, which must not pass for ready here), and with
+        ``all_workers`` until every worker has booted."""
         deadline = time.monotonic() + timeout
         while True:
             if not self.alive():
                 raise RuntimeError(f"{self.name} exited ({self.returncode}):\n{self.tail()}")
             try:
-                health = Browser(self.port).get("/healthz", timeout=5)
-                if health.status == 200 and health.text == "ok":
+                page = Browser(self.port).get(path, timeout=5)
+                if (
+                    page.status == 200
+                    and (path != "/healthz" or page.text == "ok")
+                    and (not all_workers or len(self.worker_pids()) == self.workers)
+                ):
                     return
             except OSError:
                 pass
             if time.monotonic() > deadline:
                 raise RuntimeError(f"{self.name} did not answer in {timeout:g} s\n{self.tail()}")
             time.sleep(0.1)
+
+    def worker_pids(self) -> list[int]:
+        """The master's children (the workers), from /proc."""
+        children = []
+        for task in Path(f"/proc/{self.pid}/task").glob("*/children"):
+            children += [int(pid) for pid in task.read_text().split()]
+        return sorted(children)
 
 
 class Worker(Process):
@@ -184,6 +319,7 @@ class Response:
     status: int
     headers: http.client.HTTPMessage
     text: str
+    body: bytes = b""
 
     def header(self, name: str) -> str:
         return self.headers.get(name, "")
@@ -194,17 +330,19 @@ class Browser:
 
     A POST of form data carries ``Origin`` (the server's own origin), as browsers send it.
     ``source`` connects from another loopback address (e.g. ``127.0.0.2``: Linux routes all
-    of 127.0.0.0/8 to lo), so that the server sees a different client.
+    of 127.0.0.0/8 to lo), so that the server sees a different client. With ``tls`` (an
+    ``ssl.SSLContext``) it speaks HTTPS.
     """
 
-    def __init__(self, port: int, source: str | None = None):
+    def __init__(self, port: int, source: str | None = None, tls: ssl.SSLContext | None = None):
         self.port = port
         self.source = source
+        self.tls = tls
         self.cookies: dict[str, str] = {}
 
     @property
     def origin(self) -> str:
-        return f"http://{HOST}:{self.port}"
+        return f"{'https' if self.tls else 'http'}://{HOST}:{self.port}"
 
     def request(
         self,
@@ -222,12 +360,15 @@ class Browser:
             headers.setdefault("Origin", self.origin)
         if self.cookies:
             headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
-        connection = http.client.HTTPConnection(
-            HOST,
-            self.port,
-            timeout=timeout,
-            source_address=(self.source, 0) if self.source else None,
-        )
+        source = (self.source, 0) if self.source else None
+        if self.tls:
+            connection = http.client.HTTPSConnection(
+                HOST, self.port, timeout=timeout, source_address=source, context=self.tls
+            )
+        else:
+            connection = http.client.HTTPConnection(
+                HOST, self.port, timeout=timeout, source_address=source
+            )
         try:
             connection.request(method, path, body=body, headers=headers)
             response = connection.getresponse()
@@ -242,7 +383,9 @@ class Browser:
                     self.cookies.pop(name, None)
                 else:
                     self.cookies[name] = morsel.value
-        return Response(response.status, response.headers, content.decode("utf-8", "replace"))
+        return Response(
+            response.status, response.headers, content.decode("utf-8", "replace"), content
+        )
 
     def get(self, path: str, **kwargs) -> Response:
         return self.request("GET", path, **kwargs)
@@ -353,3 +496,19 @@ def database_url() -> str:
     host = params["HOST"] or "localhost"
     port = f":{params['PORT']}" if params["PORT"] else ""
     return f"postgres://{auth}{'@' if auth else ''}{host}{port}/{quote(params['NAME'])}"
+
+
+@contextlib.contextmanager
+def scratch_database(server_url: str, prefix: str):
+    """A new, empty database ``<prefix>_<random>`` on the PostgreSQL server of ``server_url``
+    (whose user may create databases): its URL; dropped on leaving, connections and all."""
+    import psycopg  # here: SQLite-only runs need no PostgreSQL driver
+
+    name = f"{prefix}_{secrets.token_hex(4)}"
+    with psycopg.connect(server_url, autocommit=True, connect_timeout=10) as connection:
+        connection.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield urlsplit(server_url)._replace(path=f"/{name}").geturl()
+    finally:
+        with psycopg.connect(server_url, autocommit=True, connect_timeout=10) as connection:
+            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

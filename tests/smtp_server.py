@@ -1,12 +1,9 @@
 """Real SMTP servers on loopback for tests and benchmarks.
 
-``RecordingSMTPServer`` is an aiosmtpd server that records every message it takes and can
-be switched between accepting mail and refusing it with a 5xx. ``HangingServer`` accepts
-TCP connections and never says anything, not even the SMTP greeting. ``closed_port()``
-gives a port where nothing listens, so a connection is refused at once.
-
-The fixtures point Django's SMTP backend at one of them and stop everything at teardown.
-Import them into a test module to use them there::
+``RecordingSMTPServer`` (aiosmtpd) records every message and can accept mail or refuse it
+with a 5xx; ``HangingServer`` accepts TCP connections and never even greets;
+``closed_port()`` is a port where nothing listens. The fixtures point Django's SMTP
+backend at one of them and stop everything at teardown; import them where needed::
 
     from .smtp_server import smtp_factory, smtp_hang, smtp_refused, smtp_server
 """

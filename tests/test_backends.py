@@ -1,11 +1,9 @@
 """What only PostgreSQL and Redis can show.
 
-- The cache is shared: a page-cache version bump made by one cache client (or process) is
-  what every other one sees. The form's rate limit counts in the database, locked per
-  address, so posts at once from one address cannot pass it together.
-- Notification workers claim rows with ``SELECT ... FOR UPDATE SKIP LOCKED``: a row another
-  transaction holds is skipped, not waited for, and two workers (threads or processes) on
-  the real test database mail each request exactly once.
+- A page-cache version bump by one cache client (or process) is what every other sees;
+  posts at once from one address cannot pass the form's rate limit together.
+- Notification workers claim rows with ``SELECT ... FOR UPDATE SKIP LOCKED``: a locked row
+  is skipped, not waited for, and two workers mail each request exactly once.
 
 They run in the second ``make test`` pass (``DATABASE_URL=$TEST_DATABASE_URL`` and
 ``REDIS_URL``); anywhere else they are skipped, saying what they need.

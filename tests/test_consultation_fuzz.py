@@ -31,7 +31,6 @@ from .factories import ClinicSettingsFactory, OfficeFactory
 
 pytestmark = pytest.mark.django_db
 
-EXAMPLES = 1000
 FIELDS = [
     "name",
     "phone",
@@ -193,14 +192,12 @@ def test_hostile_submissions_never_fail_and_mail_only_staff_or_the_patient(setti
         "source": "/\r\nBcc: x@evil.example",
     }
 
+    # As many examples as the profile says (tests/conftest.py: 100 here, 1,000 in CI).
     @hsettings(
-        max_examples=EXAMPLES,
-        deadline=None,
         database=None,
         phases=[Phase.explicit, Phase.generate, Phase.shrink],
         suppress_health_check=[
-            HealthCheck.function_scoped_fixture,
-            HealthCheck.too_slow,
+            *hsettings().suppress_health_check,
             HealthCheck.large_base_example,
             HealthCheck.data_too_large,
         ],
@@ -246,12 +243,14 @@ def test_hostile_submissions_never_fail_and_mail_only_staff_or_the_patient(setti
         post_one()
     print("statuses:", dict(Counter(statuses)))
 
-    # Hypothesis ran the whole budget (it stops early when a strategy's space runs out).
-    assert len(statuses) >= EXAMPLES
+    # Hypothesis ran the whole budget (it stops early when a strategy's space runs out), and
+    # enough of it was accepted and refused for both paths to count: a tenth of it each.
+    examples = hsettings().max_examples
+    assert len(statuses) >= examples
     stored = list(ConsultationRequest.objects.all())
     assert statuses.count(HTTPStatus.FOUND) == len(stored)
-    assert len(stored) >= 50, "too few valid submissions: the strategies need rebalancing"
-    assert statuses.count(HTTPStatus.OK) >= 50
+    assert len(stored) >= examples // 10, "too few valid submissions: rebalance the strategies"
+    assert statuses.count(HTTPStatus.OK) >= examples // 10
     # Injected text did get stored where the form allows free text, so the mail check
     # below has something to catch.
     assert any("evil.example" in row.name for row in stored)

@@ -370,7 +370,7 @@ def inline_data(row, *notes, initial=0):
     }
     for index, (note_id, text) in enumerate(notes):
         data[f"notes-{index}-id"] = note_id or ""
-        data[f"notes-{index}-request"] = row.pk
+        data[f"notes-{index}-consultation"] = row.pk
         data[f"notes-{index}-text"] = text
     return data
 
@@ -379,7 +379,7 @@ def test_note_added_in_change_form_gets_logged_in_author(admin_client, admin_use
     row = make_request()
     response = admin_client.post(row.get_admin_url(), inline_data(row, (None, "Left voicemail")))
     assert response.status_code == HTTPStatus.FOUND
-    note = StaffNote.objects.get(request=row)
+    note = StaffNote.objects.get(consultation=row)
     assert note.text == "Left voicemail"
     assert note.author == admin_user
 
@@ -388,7 +388,7 @@ def test_front_desk_adds_notes_but_cannot_rewrite_old_ones(client):
     author = staff_user("first", "Front desk")
     desk = staff_user("second", "Front desk")
     row = make_request()
-    old = StaffNote.objects.create(request=row, author=author, text="Called at 9")
+    old = StaffNote.objects.create(consultation=row, author=author, text="Called at 9")
     client.force_login(desk)
     page = client.get(row.get_admin_url())
     assert page.status_code == HTTPStatus.OK
@@ -397,7 +397,7 @@ def test_front_desk_adds_notes_but_cannot_rewrite_old_ones(client):
     data = inline_data(row, (old.pk, "Never called"), (None, "Booked Tuesday"), initial=1)
     response = client.post(row.get_admin_url(), data)
     assert response.status_code == HTTPStatus.FOUND
-    notes = list(StaffNote.objects.filter(request=row).values_list("text", "author__username"))
+    notes = list(StaffNote.objects.filter(consultation=row).values_list("text", "author__username"))
     assert notes == [("Called at 9", "first"), ("Booked Tuesday", "second")]
 
 
@@ -406,22 +406,22 @@ def test_front_desk_adds_notes_but_cannot_rewrite_old_ones(client):
 
 def test_delete_from_admin_erases_request_and_notes(admin_client):
     row = make_request()
-    StaffNote.objects.create(request=row, text="Called")
+    StaffNote.objects.create(consultation=row, text="Called")
     kept = make_request()
-    StaffNote.objects.create(request=kept, text="Kept note")
+    StaffNote.objects.create(consultation=kept, text="Kept note")
     url = reverse("admin:contact_consultationrequest_delete", args=[row.pk])
     assert admin_client.get(url).status_code == HTTPStatus.OK
 
     response = admin_client.post(url, {"post": "yes"})
     assert response.status_code == HTTPStatus.FOUND
     assert not ConsultationRequest.objects.filter(pk=row.pk).exists()
-    assert not StaffNote.objects.filter(request_id=row.pk).exists()
+    assert not StaffNote.objects.filter(consultation_id=row.pk).exists()
     assert list(StaffNote.objects.values_list("text", flat=True)) == ["Kept note"]
 
 
 def test_delete_selected_erases_requests_and_notes(admin_client):
     rows = [make_request(), make_request()]
-    StaffNote.objects.create(request=rows[0], text="Called")
+    StaffNote.objects.create(consultation=rows[0], text="Called")
     response = run_action(admin_client, "delete_selected", rows, post="yes")
     assert response.status_code == HTTPStatus.FOUND
     assert not ConsultationRequest.objects.exists()

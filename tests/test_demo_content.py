@@ -8,10 +8,12 @@ from io import StringIO
 from pathlib import Path
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 
+from clinic_site.models import ClinicSettings
+from pages import picture_files
 from pages.demo_content import COUNT_KEYS, load_demo_content, thanksgiving, upcoming_closures
-from pages.models import Article, ClinicSettings, Closure, Office, OpeningHours, Promotion
+from pages.models import Article, Closure, Office, OpeningHours, Promotion
 
 pytestmark = pytest.mark.django_db
 
@@ -44,7 +46,7 @@ def with_renditions():
 def skip_renditions(request, monkeypatch):
     # Resizing five pictures takes seconds; only the picture test needs the copies.
     if "with_renditions" not in request.fixturenames:
-        monkeypatch.setattr("pages.models.make_renditions", lambda fieldfile: [])
+        monkeypatch.setattr(picture_files, "write_renditions", lambda picture, specs: None)
 
 
 def run_command() -> str:
@@ -308,86 +310,44 @@ def test_closures_follow_the_date_the_command_runs():
     ]
 
 
-# --- Our own words ---------------------------------------------------------------------
+# --- Our own words (manage.py check_demo_copy) --------------------------------------
 
-WINDOW = 8
-
-
-def normalise(text: str) -> str:
-    """Lower case, straight apostrophes, punctuation dropped, single spaces."""
-    text = text.lower().replace("\u2019", "'").replace("\u2018", "'")
-    return " ".join(re.sub(r"[^\w']+", " ", text).split())
-
-
-def seed_fragments(seeds: Path) -> list[str]:
-    """The seeds' sentences and lines (split at . ? ! and line breaks), normalised."""
-    fragments = []
-    for path in sorted(seeds.glob("*.txt")):
-        for piece in re.split(r"[.?!]+(?=\s|$)|\n", path.read_text(encoding="utf-8")):
-            normal = normalise(piece)
-            if normal:
-                fragments.append(normal)
-    return fragments
+# Stand-ins for the source pages (the real ones are outside the repository): one that says
+# what our demo article says in other words, one that repeats a sentence of our offer.
+REWORDED_SEED = """Dry needling: what patients should know.
+A physiotherapist inserts a very fine, solid filament into a knotted band of muscle. The
+aim is to release the knot so that the muscle relaxes and the ache eases.
+"""
+COPIED_SEED = """Thank you, first responders!
+Give us a call to talk through the membership options today.
+"""
 
 
-def demo_text_units() -> list[str]:
-    """Every block of text we wrote, each normalised on its own (no match across blocks)."""
-    units = []
-    for article in Article.objects.all():
-        units += [text for _tag, text in parse(article.body).blocks]
-        units += [article.summary, article.image_alt]
-    for promotion in Promotion.objects.all():
-        units += [promotion.title, promotion.description, promotion.how_to_claim]
-        units += [promotion.fine_print, promotion.eligibility]
-    for clinic in ClinicSettings.objects.all():
-        units += [clinic.tagline, clinic.footer_text]
-    units += [office.image_alt for office in Office.objects.all()]
-    return [normalise(unit) for unit in units if unit]
+def check_copy(seeds: Path) -> str:
+    out = StringIO()
+    call_command("check_demo_copy", str(seeds), stdout=out)
+    return out.getvalue()
 
 
-def copied_prose(fragments: list[str], haystack: str) -> tuple[list[str], list[str]]:
-    """Seed sentences found whole in ``haystack``, and every run of WINDOW consecutive
-    words of a seed sentence found in it."""
-    sentences = [f for f in fragments if f in haystack]
-    runs = sorted(
-        {
-            run
-            for fragment in fragments
-            for words in [fragment.split()]
-            for i in range(len(words) - WINDOW + 1)
-            if (run := " ".join(words[i : i + WINDOW])) in haystack
-        }
-    )
-    return sentences, runs
+def test_demo_copy_check_passes_when_only_facts_are_shared(tmp_path):
+    (tmp_path / "source.txt").write_text(REWORDED_SEED, encoding="utf-8")
+
+    assert "no run of 8 words from 2 seed sentences" in check_copy(tmp_path)
 
 
-def test_no_seed_prose_is_copied(settings):
-    seeds = Path(settings.BASE_DIR).parent / "shared" / "seeds"
-    if not seeds.is_dir() or not any(seeds.glob("*.txt")):
-        pytest.skip(f"Seed pages not found at {seeds}; nothing to compare against.")
-    load_demo_content()
-    haystack = " | ".join(demo_text_units())
-    fragments = [f for f in seed_fragments(seeds) if len(f.split()) >= WINDOW]
-    assert fragments, "the seeds should contain sentences to compare against"
+def test_demo_copy_check_names_each_copied_run_of_eight_words(tmp_path):
+    (tmp_path / "source.txt").write_text(REWORDED_SEED, encoding="utf-8")
+    (tmp_path / "offer.txt").write_text(COPIED_SEED, encoding="utf-8")
 
-    # Whole sentences first, then every run of 8 consecutive words inside a sentence.
-    copied_sentences, copied_runs = copied_prose(fragments, haystack)
-    assert copied_sentences == []
-    assert copied_runs == []
+    with pytest.raises(CommandError) as failure:
+        check_copy(tmp_path)
+
+    message = str(failure.value)
+    assert "give us a call to talk through the" in message
+    assert "call to talk through the membership options today" not in message  # ours ends
+    assert "knotted band" not in message
 
 
-def test_the_copy_check_would_catch_a_copied_sentence(settings):
-    """The check above can fail: a seed sentence pasted into a body is found."""
-    seeds = Path(settings.BASE_DIR).parent / "shared" / "seeds"
-    if not seeds.is_dir() or not any(seeds.glob("*.txt")):
-        pytest.skip(f"Seed pages not found at {seeds}; nothing to compare against.")
-    fragment = next(f for f in seed_fragments(seeds) if len(f.split()) >= 12)
-    pasted = " ".join(fragment.split()[2:10])
-    load_demo_content()
-    Article.objects.filter(slug="what-is-dry-needling").update(
-        body=f"<p>Our words. {pasted.capitalize()}, and more.</p>"
-    )
-
-    fragments = [f for f in seed_fragments(seeds) if len(f.split()) >= WINDOW]
-    _sentences, runs = copied_prose(fragments, " | ".join(demo_text_units()))
-    assert normalise(pasted) in runs
+def test_demo_copy_check_refuses_a_folder_without_seeds(tmp_path):
+    with pytest.raises(CommandError, match="No seed sentences"):
+        check_copy(tmp_path)

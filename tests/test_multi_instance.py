@@ -1,19 +1,11 @@
 """Several app servers and notification workers on one PostgreSQL and one Redis, for real.
 
-Real processes, no mocks: two gunicorn instances (production config, DEBUG off) on two
-ports, and ``manage.py send_notifications --loop`` workers, all on pytest-django's test
-database and the test Redis database, with mail going to an aiosmtpd server on loopback.
-
-- An admin edit saved through instance A shows at once on B, whose page cache was warm.
-- The consultation rate limit (5 per 10 minutes per address) counts across both instances.
-- Two workers running at once mail each of 200 requests exactly once, and share the work.
-- A worker SIGKILLed mid-batch, ten times over, loses nothing: every request is mailed, at
-  worst twice (when the kill falls between the mail server accepting a message and the row
-  being marked), and none is left failed.
-
-The rows must be committed for the subprocesses to see them, hence ``transactional_db``.
-These tests run in the second ``make test`` pass (PostgreSQL and Redis); elsewhere they are
-skipped, saying what they need.
+Two gunicorn instances (production config) and ``send_notifications --loop`` workers on
+the test database and Redis, mailing an aiosmtpd server on loopback: an admin edit through
+A shows at once on B; the form's rate limit counts across both; two workers mail each of
+200 requests exactly once; a worker SIGKILLed mid-batch ten times loses nothing (a mail
+is at worst sent twice, none left failed). Rows must be committed for the processes to
+see them (``transactional_db``); the second ``make test`` pass runs these, others skip.
 """
 
 import asyncio

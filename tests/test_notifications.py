@@ -223,7 +223,7 @@ class Outage:
             use_smtp(settings, self.port)
         elif kind == "hang":
             self.hang = HangingServer().start()
-            use_smtp(settings, self.hang.port)
+            use_smtp(settings, self.hang.port, timeout=1)  # each try waits this long
         else:
             self.server = smtp_factory(mode=kind)
 

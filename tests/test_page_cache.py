@@ -1,19 +1,24 @@
 """The anonymous page cache: shared, cleared by any edit, never serving what went stale."""
 
 import datetime
+import gzip
 import runpy
+import threading
 from http import HTTPStatus
 from pathlib import Path
 
 import pytest
 import time_machine
-from django.db import connection
+from django.core.cache import cache
+from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from clinic_site.models import ClinicSettings
 from pages.cache import invalidate
 from pages.models import Article
 
+from .conftest import on_postgresql
 from .factories import (
     ArticleFactory,
     ClinicSettingsFactory,
@@ -31,6 +36,11 @@ SETTINGS_FILE = Path(__file__).resolve().parent.parent / "clinic_site" / "settin
 @pytest.fixture(autouse=True)
 def clinic():
     return ClinicSettingsFactory(time_zone="America/New_York")
+
+
+def page_entries() -> set:
+    """The page cache's entries (the local-memory cache's keys: ``locmem_cache`` tests)."""
+    return {key for key in cache._cache if "pagecache:page:" in key}
 
 
 def get_twice(client, url):
@@ -80,39 +90,106 @@ def test_debug_or_the_benchmark_setting_shows_the_page_cache_header(client, sett
     assert client.get("/consultation/").get("X-Page-Cache") is None  # not a cached page
 
 
-def test_edit_and_delete_show_at_once_including_banner_and_footer(client):
+def test_edit_and_delete_show_at_once_including_banner_and_footer(client, commit):
     article = ArticleFactory(title="Old title")
     office = OfficeFactory(name="Avon Office")
     promo = PromotionFactory(eligibility="Firefighters", show_as_banner=True)
     url = article.get_absolute_url()
     get_twice(client, url)
 
-    article.title = "New title"
-    article.save()
+    with commit():
+        article.title = "New title"
+        article.save()
     html = client.get(url).content.decode()
     assert "New title" in html and "Old title" not in html
 
-    office.name = "Avon Studio"
-    office.save()
-    promo.eligibility = "Nurses"
-    promo.save()
+    with commit():
+        office.name = "Avon Studio"
+        office.save()
+        promo.eligibility = "Nurses"
+        promo.save()
     html = client.get(url).content.decode()
     assert "Avon Studio" in html  # the footer's office list
+    assert ">Avon Studio</option>" in html and "Avon Office" not in html  # the form's
     assert "Nurses" in html and "Firefighters" not in html  # the banner
 
-    promo.delete()
+    with commit():
+        promo.delete()
     assert 'class="promo-banner' not in client.get(url).content.decode()
-    article.delete()
+    with commit():
+        article.delete()
     assert client.get(url).status_code == HTTPStatus.NOT_FOUND
 
 
-def test_admin_action_clears_cached_pages(admin_client, client):
+def test_the_version_moves_when_an_edit_commits_not_when_it_is_saved(client, commit):
+    article = ArticleFactory(title="Old title")
+    url = article.get_absolute_url()
+    get_twice(client, url)
+    with commit(), transaction.atomic():
+        article.title = "New title"
+        article.save()
+        # Saved, not committed: other visitors cannot see the row yet, so the page stored
+        # before is still the one to serve (and one built now goes under the old version).
+        during = client.get(url)
+        assert during.page_cache == "hit" and "Old title" in during.content.decode()
+    after = client.get(url)
+    assert after.page_cache == "miss" and "New title" in after.content.decode()
+
+
+@pytest.mark.skipif(
+    not on_postgresql(),
+    reason="PostgreSQL pass only: SQLite's in-memory test database lets no other connection "
+    "read a table while a write to it is not committed",
+)
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("edited", ["article title", "clinic name"])
+def test_a_visitor_between_the_save_and_the_commit_leaves_no_old_page_behind(client, edited):
+    """The reported bug: a page built while an edit was saved but not yet committed was
+    stored under the new version, and every visitor got the old page after the commit.
+    The clinic's name (on every page) comes from a cache of its own, kept the same way."""
+    article = ArticleFactory(title="Old words")
+    url = article.get_absolute_url()
+    saved, go_on = threading.Event(), threading.Event()
+
+    def staff_edit():  # as in admin: its own connection, its own transaction
+        try:
+            with transaction.atomic():
+                if edited == "article title":
+                    row, field = Article.objects.get(pk=article.pk), "title"
+                else:
+                    row, field = ClinicSettings.objects.get(), "name"
+                setattr(row, field, "New words")
+                row.save()
+                saved.set()
+                go_on.wait(30)
+        finally:
+            connection.close()
+
+    if edited == "clinic name":
+        ClinicSettings.objects.update(name="Old words")
+        article.title = "Some article"
+        article.save()
+    editor = threading.Thread(target=staff_edit)
+    editor.start()
+    try:
+        assert saved.wait(30)
+        during = client.get(url).content.decode()  # another visitor, before the commit
+        assert "Old words" in during and "New words" not in during
+    finally:
+        go_on.set()
+        editor.join(30)
+    after = client.get(url).content.decode()
+    assert "New words" in after and "Old words" not in after
+
+
+def test_admin_action_clears_cached_pages(admin_client, client, commit):
     article = ArticleFactory(title="Soon a draft")
     get_twice(client, "/articles/")
-    admin_client.post(
-        "/admin/pages/article/",
-        {"action": "make_draft", "_selected_action": [article.pk]},
-    )
+    with commit():
+        admin_client.post(
+            "/admin/pages/article/",
+            {"action": "make_draft", "_selected_action": [article.pk]},
+        )
     assert "Soon a draft" not in client.get("/articles/").content.decode()
 
 
@@ -179,42 +256,31 @@ def test_scheduled_article_appears_on_time_despite_cache(client):
         assert "Scheduled piece" in client.get("/articles/").content.decode()
 
 
-def test_proxy_cache_lifetime_is_opt_in_and_bounded(client, settings):
+def test_proxy_cache_lifetime_is_opt_in_and_bounded(client, settings, commit):
     ArticleFactory()
     assert "X-Accel-Expires" not in client.get("/articles/")
     settings.PROXY_CACHE_SECONDS = 10
-    invalidate()
+    with commit():
+        invalidate()
     response = client.get("/articles/")
     assert response["X-Accel-Expires"] == "10"
     assert "X-Accel-Expires" not in client.get("/consultation/")
 
 
-# Page fragments (pages/cache.py page_fragment, the {% fragment %} tag): a page the page
-# cache has to build reuses its header, footer, SEO head and article parts.
-
-
-def test_uncached_page_reuses_fragments_and_still_shows_an_edit_at_once(client, settings):
-    settings.PAGE_CACHE_SECONDS = 0  # the page itself is never stored
+def test_an_edit_shows_everywhere_on_a_page_at_once(client, commit):
     article = ArticleFactory(title="Old title")
     ArticleFactory(title="A related piece")
     url = article.get_absolute_url()
-    with CaptureQueriesContext(connection) as cold:
-        first = client.get(url)
-    with CaptureQueriesContext(connection) as warm:
-        second = client.get(url)
-    assert first.page_cache == second.page_cache == "miss"
-    assert second.content == first.content
-    # Only the article itself is looked up: related articles come with their fragment.
-    assert len(warm.captured_queries) == 1 < len(cold.captured_queries)
-
-    article.title = "New title"
-    article.save()
+    get_twice(client, url)
+    with commit():
+        article.title = "New title"
+        article.save()
     html = client.get(url).content.decode()
     assert "Old title" not in html
     assert html.count("New title") >= 5  # <title>, og:title, JSON-LD, breadcrumbs, <h1>
 
 
-def test_header_fragment_is_kept_per_page(client):
+def test_each_cached_page_marks_its_own_menu_entry(client):
     ArticleFactory()
     for _ in range(2):
         articles = client.get("/articles/").content.decode()
@@ -226,13 +292,11 @@ def test_header_fragment_is_kept_per_page(client):
 
 
 @pytest.mark.locmem_cache  # reads the local-memory cache's keys
-def test_made_up_paths_store_no_fragments(client):
-    from django.core.cache import cache
-
+def test_made_up_paths_store_nothing(client):
     ArticleFactory()
     client.get("/articles/")
     stored = set(cache._cache)
-    assert any(":html:" in key for key in stored)  # the list page did store its fragments
+    assert page_entries()  # the list page was stored
     for n in range(20):
         assert client.get(f"/articles/made-up-{n}/").status_code == HTTPStatus.NOT_FOUND
         assert client.get(f"/no-such-page-{n}/").status_code == HTTPStatus.NOT_FOUND
@@ -240,10 +304,9 @@ def test_made_up_paths_store_no_fragments(client):
 
 
 @pytest.mark.locmem_cache  # moves the clock; Redis would expire entries by its own
-def test_scheduled_article_joins_related_articles_on_time(client, settings):
-    settings.PAGE_CACHE_SECONDS = 0
+def test_scheduled_article_joins_related_articles_on_time(client):
     article = ArticleFactory(title="Main piece")
-    when = timezone.now() + datetime.timedelta(minutes=2)  # sooner than FRAGMENT_CACHE_SECONDS
+    when = timezone.now() + datetime.timedelta(minutes=2)  # sooner than PAGE_CACHE_SECONDS
     ArticleFactory(title="Scheduled piece", published_at=when)
     url = article.get_absolute_url()
     client.get(url)
@@ -252,13 +315,113 @@ def test_scheduled_article_joins_related_articles_on_time(client, settings):
         assert "Scheduled piece" in client.get(url).content.decode()
 
 
-def test_staff_preview_never_reads_fragments(admin_client, client, settings):
-    settings.PAGE_CACHE_SECONDS = 0
+def test_staff_never_see_a_cached_copy(admin_client, client):
     article = ArticleFactory(title="Published title")
-    client.get(article.get_absolute_url())  # fragments stored for anonymous visitors
+    get_twice(client, article.get_absolute_url())  # stored for anonymous visitors
     Article.objects.filter(pk=article.pk).update(title="Edited without signals")
     html = admin_client.get(article.get_absolute_url()).content.decode()
     assert "Edited without signals" in html and "Published title" not in html
+
+
+# The key: the path and the query parameters a view declares, nothing else.
+
+RANDOM_QUERIES = ["?x=1", "?utm_source=mail&utm_campaign=spring", "?page=3", "?fbclid=abc&x=2"]
+
+
+@pytest.mark.locmem_cache  # reads the local-memory cache's keys
+@pytest.mark.parametrize("kind", ["home", "article", "offices", "office", "offer", "privacy"])
+def test_query_strings_a_page_ignores_are_served_its_one_entry(client, kind):
+    article, office, promo = ArticleFactory(), OfficeFactory(), PromotionFactory()
+    url = {
+        "home": "/",
+        "article": article.get_absolute_url(),
+        "offices": "/offices/",
+        "office": office.get_absolute_url(),
+        "offer": promo.get_absolute_url(),
+        "privacy": "/privacy/",
+    }[kind]
+    with time_machine.travel(timezone.now(), tick=False):  # one form token for every build
+        plain = client.get(url)
+        assert plain.page_cache == "miss"
+        for query in RANDOM_QUERIES * 5:
+            response = client.get(url + query)
+            assert response.page_cache == "hit", query
+            assert response.content == plain.content
+        assert len(page_entries()) == 1
+        # What makes one entry right: built afresh (a session cookie passes the cache by),
+        # the page is the same with or without the query string.
+        cookie = {"HTTP_COOKIE": f"sessionid={'a' * 32}"}
+        built = [client.get(url + query, **cookie) for query in ("", RANDOM_QUERIES[1])]
+        assert built[0].page_cache is built[1].page_cache is None
+        assert built[0].content == built[1].content == plain.content
+
+
+@pytest.mark.locmem_cache  # reads the local-memory cache's keys
+def test_the_article_list_has_one_entry_per_page_number(client):
+    ArticleFactory.create_batch(13)  # two pages of 12
+    first, second = client.get("/articles/"), client.get("/articles/?page=2")
+    assert first.page_cache == second.page_cache == "miss"
+    assert first.content != second.content
+    for query in ("?page=2", "?page=02", "?x=1&page=2", "?page=1&page=2", "?page=2&utm_source=x"):
+        response = client.get(f"/articles/{query}")
+        assert response.page_cache == "hit" and response.content == second.content, query
+    assert client.get("/articles/?utm_source=x").content == first.content
+    assert client.get("/articles/?page=99").status_code == HTTPStatus.NOT_FOUND
+    assert client.get("/articles/?page=x").status_code == HTTPStatus.NOT_FOUND
+    assert len(page_entries()) == 2
+
+
+def test_nginx_is_told_to_keep_only_the_address_an_entry_stands_for(client, settings):
+    settings.PROXY_CACHE_SECONDS = 10
+    ArticleFactory()
+    for url in ("/offices/", "/articles/?page=1"):
+        assert client.get(url)["X-Accel-Expires"] == "10", url
+    # nginx keys on the whole address: each of these would be a new entry there.
+    for url in ("/offices/?x=1", "/articles/?page=01", "/articles/?page=1&utm_source=x"):
+        response = client.get(url)
+        assert response.page_cache == "hit" and "X-Accel-Expires" not in response, url
+
+
+@pytest.mark.locmem_cache  # reads the local-memory cache's keys
+def test_head_get_and_every_allowed_host_share_one_entry(client, settings):
+    settings.ALLOWED_HOSTS = ["clinic.example", "www.clinic.example"]
+    ArticleFactory()
+    head = client.head("/articles/", HTTP_HOST="clinic.example")
+    assert head.status_code == HTTPStatus.OK and head.page_cache == "miss"
+    get = client.get("/articles/", HTTP_HOST="www.clinic.example")
+    assert get.page_cache == "hit" and b"</html>" in get.content
+    assert client.head("/articles/", HTTP_HOST="www.clinic.example").page_cache == "hit"
+    assert len(page_entries()) == 1
+
+
+# Compression (make serve has no nginx in front).
+
+
+def test_pages_are_compressed_for_browsers_that_accept_it(client, settings):
+    ArticleFactory()
+    plain = client.get("/articles/")
+    assert "Content-Encoding" not in plain and "Accept-Encoding" in plain["Vary"]
+    for expected in ("hit", "hit"):
+        packed = client.get("/articles/", HTTP_ACCEPT_ENCODING="gzip, deflate, br")
+        assert packed.page_cache == expected
+        assert packed["Content-Encoding"] == "gzip" and "Accept-Encoding" in packed["Vary"]
+        assert gzip.decompress(packed.content) == plain.content
+        # Both forms of the page answer to one (weak) ETag: a 304 either way.
+        assert packed["ETag"] == f"W/{plain['ETag']}"
+    again = client.get("/articles/", HTTP_ACCEPT_ENCODING="gzip", HTTP_IF_NONE_MATCH=packed["ETag"])
+    assert again.status_code == HTTPStatus.NOT_MODIFIED
+    unpacked = client.get("/articles/")  # a hit for a browser without gzip: kept packed
+    assert unpacked.page_cache == "hit" and unpacked.content == plain.content
+    assert "Content-Encoding" not in unpacked and unpacked["ETag"] == plain["ETag"]
+    form = client.get("/consultation/", HTTP_ACCEPT_ENCODING="gzip")
+    assert form["Content-Encoding"] == "gzip"  # never cached, compressed all the same
+    # A picture is compressed already: sent as it is, with its length.
+    picture = settings.MEDIA_ROOT / "photo.jpg"
+    picture.parent.mkdir(parents=True, exist_ok=True)
+    picture.write_bytes(b"\xff\xd8" + b"\0" * 4000)
+    response = client.get("/media/photo.jpg", HTTP_ACCEPT_ENCODING="gzip")
+    assert response.status_code == HTTPStatus.OK and "Content-Encoding" not in response
+    assert response["Content-Length"] == "4002"
 
 
 @pytest.mark.locmem_cache  # moves the clock; Redis would expire entries by its own

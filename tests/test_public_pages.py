@@ -248,7 +248,7 @@ def test_friendly_404(client, clinic):
 
 
 def test_friendly_500_page_with_phone(clinic):
-    from pages.views import server_error
+    from clinic_site.views import server_error
 
     response = server_error(None)
     assert response.status_code == HTTPStatus.INTERNAL_SERVER_ERROR

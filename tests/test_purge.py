@@ -39,7 +39,7 @@ def purge(*args):
 
 
 @pytest.fixture
-def requests():
+def consultations():
     rows = {
         "old": make_request(400),
         "just_expired": make_request(366),
@@ -51,9 +51,9 @@ def requests():
         # Flagged, never spam: kept as long as any request, not 30 days.
         "old_review": make_request(40, status=Status.NEEDS_REVIEW),
     }
-    StaffNote.objects.create(request=rows["old"], text="Called, no answer")
-    StaffNote.objects.create(request=rows["old_spam"], text="Obvious spam")
-    StaffNote.objects.create(request=rows["recent"], text="Booked Tuesday")
+    StaffNote.objects.create(consultation=rows["old"], text="Called, no answer")
+    StaffNote.objects.create(consultation=rows["old_spam"], text="Obvious spam")
+    StaffNote.objects.create(consultation=rows["recent"], text="Booked Tuesday")
     return rows
 
 
@@ -61,22 +61,22 @@ def remaining():
     return set(ConsultationRequest.objects.values_list("pk", flat=True))
 
 
-def test_purge_deletes_old_requests_old_spam_and_their_notes(requests):
+def test_purge_deletes_old_requests_old_spam_and_their_notes(consultations):
     output = purge()
 
     kept = {"just_kept", "recent", "recent_spam", "old_contacted", "old_review"}
-    assert remaining() == {requests[key].pk for key in kept}
+    assert remaining() == {consultations[key].pk for key in kept}
     assert list(StaffNote.objects.values_list("text", flat=True)) == ["Booked Tuesday"]
     assert output.strip() == "Deleted 3 requests (1 spam)."
 
 
-def test_purge_output_has_no_personal_data(requests):
+def test_purge_output_has_no_personal_data(consultations):
     output = purge() + purge("--dry-run")
     for secret in ["Zelda", "Quill", "555-0142", "zelda.quill@example.com", "Called"]:
         assert secret not in output
 
 
-def test_dry_run_only_counts(requests):
+def test_dry_run_only_counts(consultations):
     before = remaining()
     output = purge("--dry-run")
     assert remaining() == before
@@ -85,27 +85,27 @@ def test_dry_run_only_counts(requests):
     assert "Deleted" not in output
 
 
-def test_purge_twice_deletes_nothing_more(requests):
+def test_purge_twice_deletes_nothing_more(consultations):
     purge()
     assert purge().strip() == "Deleted 0 requests (0 spam)."
 
 
-def test_retention_comes_from_settings(requests, settings):
+def test_retention_comes_from_settings(consultations, settings):
     settings.CONSULTATION_RETENTION_DAYS = 30
     settings.CONSULTATION_SPAM_RETENTION_DAYS = 3
     purge()
-    assert remaining() == {requests["recent"].pk}
+    assert remaining() == {consultations["recent"].pk}
 
 
-def test_defaults_when_settings_are_missing(requests, settings):
+def test_defaults_when_settings_are_missing(consultations, settings):
     del settings.CONSULTATION_RETENTION_DAYS
     del settings.CONSULTATION_SPAM_RETENTION_DAYS
     assert purge().strip() == "Deleted 3 requests (1 spam)."
 
 
 @pytest.mark.parametrize("days", [0, -5, "365"])
-def test_refuses_a_nonsense_retention(requests, settings, days):
+def test_refuses_a_nonsense_retention(consultations, settings, days):
     settings.CONSULTATION_RETENTION_DAYS = days
     with pytest.raises(CommandError, match="CONSULTATION_RETENTION_DAYS"):
         purge()
-    assert len(remaining()) == len(requests)
+    assert len(remaining()) == len(consultations)

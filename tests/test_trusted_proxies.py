@@ -5,7 +5,7 @@ and the settings; then one real gunicorn (2 workers, the production config, TRUS
 left empty) on a migrated SQLite file, reached directly from several loopback addresses:
 spoofed X-Forwarded-For values neither dodge the consultation form's rate limit or the
 admin lockout nor lock another address out, and the form's limit holds across both
-workers and their restart without Redis. The nginx side: bench/stack.py's check.
+workers and their restart without Redis. The nginx side: tests/test_deploy_stack.py.
 """
 
 import ipaddress
@@ -21,8 +21,7 @@ from http import HTTPStatus
 
 import pytest
 from django.test import RequestFactory
-from hypothesis import HealthCheck, assume, given
-from hypothesis import settings as hypothesis_settings
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from clinic_site.client_address import client_ip_address
@@ -104,12 +103,8 @@ header_text = st.text(max_size=200) | st.lists(
     max_size=8,
 ).map(", ".join)
 some_trusted = st.lists(st.sampled_from(NGINX + CHAIN + ["fd00::/8", "0.0.0.0/0"]), max_size=3)
-fast = hypothesis_settings(
-    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
-)
 
 
-@fast
 @given(trusted=some_trusted, peer=header_text, forwarded=header_text)
 def test_no_header_value_raises(settings, trusted, peer, forwarded):
     settings.TRUSTED_PROXIES = networks(*trusted)
@@ -118,7 +113,6 @@ def test_no_header_value_raises(settings, trusted, peer, forwarded):
     assert found == peer or found == str(ipaddress.ip_address(found))
 
 
-@fast
 @given(
     client=st.ip_addresses().filter(lambda a: a.version == 4 or not a.ipv4_mapped),
     sent=header_text,
@@ -135,7 +129,6 @@ def test_behind_nginx_the_address_nginx_appended_counts_whatever_the_client_sent
     assert address_of(proxy, forwarded) == str(client)
 
 
-@fast
 @given(peer=st.ip_addresses(v=4), sent=header_text)
 def test_a_client_that_is_not_a_trusted_proxy_is_its_own_address(settings, peer, sent):
     settings.TRUSTED_PROXIES = networks(*CHAIN)
@@ -228,7 +221,8 @@ USERNAME = "frontdesk"
 PASSWORD = "a-long-staff-passphrase-42"
 LOGIN = "/admin/login/"
 LOCKED_TEXT = "Login locked for now"
-SPOOFED_POSTS = 500
+# Past the limit (5) many times over; each spoofed value is new, so 100 prove what 500 did.
+SPOOFED_POSTS = 100
 
 
 @pytest.fixture(scope="module")
@@ -332,7 +326,7 @@ def test_a_client_cannot_claim_https_through_gunicorn(server):
 
 
 def test_spoofed_x_forwarded_for_values_do_not_dodge_the_form_limit(server, capsys):
-    """(c) 500 POSTs from one client, a new made-up X-Forwarded-For each: 5 stored."""
+    """(c) 100 POSTs from one client, a new made-up X-Forwarded-For each: 5 stored."""
     visitor = Browser(server.port, source="127.0.0.5")
     page = visitor.get(CONSULTATION)
     assert page.status == HTTPStatus.OK

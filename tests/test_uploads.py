@@ -5,11 +5,9 @@ or change view. A refused file must come back as a form error on the picture fie
 says why, and leave the database row and the media storage exactly as they were. An
 accepted JPEG, PNG or WebP is stored re-encoded, with its resized copies beside it.
 
-Media is listed through ``default_storage`` (never the disk), so the same helpers prove
-the last test: with ``STORAGES["default"]`` swapped for Django's ``InMemoryStorage``,
-originals, renditions and the page's ``<picture>`` URLs all come from that storage, and
-nothing touches ``MEDIA_ROOT``. S3 (django-storages) is the same kind of swap;
-docs/media-storage.md says how.
+Media is listed through ``default_storage`` (never the disk): with Django's
+``InMemoryStorage`` swapped in, originals, renditions and ``<picture>`` URLs all come from
+it and nothing touches ``MEDIA_ROOT``, as with S3 (docs/media-storage.md).
 """
 
 import functools
@@ -28,14 +26,15 @@ from django.core.files.storage import InMemoryStorage, default_storage, storages
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
-from pages.images import rendition_name
+from pages.images import linked_widths
 from pages.models import Article, Office
+from pages.picture_files import SPECS, rendition_file
 
 from .test_admin import admin_url, article_form_data, office_form_data, text_of
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_password_hasher")]
 
-# The messages staff read (pages/images.py), asserted word for word.
+# The messages staff read (pages/picture_files.py), asserted word for word.
 MSG_NOT_A_PICTURE = (
     "This file is not a picture we can use, or it is damaged. "
     "Please upload a JPEG, PNG or WebP picture."
@@ -128,8 +127,9 @@ def stored_files(storage=None, path="") -> dict[str, bytes]:
     return found
 
 
-def expected_renditions(name: str, widths) -> set[str]:
-    return {rendition_name(name, w, ext) for w in widths for ext in ("jpg", "webp")}
+def expected_renditions(picture) -> set[str]:
+    """Every copy written of ``picture``: one per spec, linked by pages or not."""
+    return {rendition_file(picture, width, ext).name for width, ext in SPECS}
 
 
 # --------------------------------------------------------------------------- admin targets
@@ -317,13 +317,15 @@ def test_jpeg_png_webp_are_accepted_with_renditions(admin_client, target, case):
     obj = target.model.objects.get()
     assert (obj.image_width, obj.image_height) == (600, 400)
     files = stored_files()
-    assert set(files) == {obj.image.name} | expected_renditions(obj.image.name, (480, 600))
+    assert set(files) == {obj.image.name} | expected_renditions(obj.image)
     with Image.open(io.BytesIO(files[obj.image.name])) as original:
         assert original.format == stored_format
         assert getattr(original, "n_frames", 1) == 1
-    for width in (480, 600):
+    assert linked_widths(600) == [(480, 480), (960, 600)]  # never upscaled
+    for spec_width, width in linked_widths(600):
         for ext, fmt in (("jpg", "JPEG"), ("webp", "WEBP")):
-            with Image.open(io.BytesIO(files[rendition_name(obj.image.name, width, ext)])) as img:
+            copy = files[rendition_file(obj.image, spec_width, ext).name]
+            with Image.open(io.BytesIO(copy)) as img:
                 assert (img.format, img.width) == (fmt, width)
 
 
@@ -339,7 +341,9 @@ def test_stored_original_is_re_encoded_so_appended_bytes_are_dropped(admin_clien
 # --------------------------------------------------------------------------- storage API
 
 
-def test_media_goes_through_the_configured_storage(admin_client, client, settings):
+def test_media_goes_through_the_configured_storage(
+    admin_client, client, settings, django_capture_on_commit_callbacks
+):
     """Swap STORAGES["default"] for InMemoryStorage: everything follows, the disk is untouched.
 
     What S3 through django-storages needs is exactly this: a settings change.
@@ -363,7 +367,7 @@ def test_media_goes_through_the_configured_storage(admin_client, client, setting
     article = Article.objects.get()
     assert article.image.storage.exists(article.image.name)
     files = stored_files(memory)
-    renditions = expected_renditions(article.image.name, (480, 960, 1440))
+    renditions = expected_renditions(article.image)
     assert set(files) == {article.image.name} | renditions
     with Image.open(io.BytesIO(files[article.image.name])) as original:
         assert original.size == (1600, 900)
@@ -381,16 +385,64 @@ def test_media_goes_through_the_configured_storage(admin_client, client, setting
         assert url.startswith("https://media.clinic.example/m/"), url
         assert url.removeprefix("https://media.clinic.example/m/") in renditions, url
 
-    # Replacing the picture in admin removes the old copies from that same storage.
+    # Replacing the picture in admin removes the old original and copies from that same
+    # storage once the change is committed (django-cleanup).
     old_name = article.image.name
-    response = ARTICLE.post(
-        admin_client,
-        upload("second.png", picture("PNG", size=(1000, 500)), "image/png"),
-        obj=article,
-    )
+    with django_capture_on_commit_callbacks(execute=True):
+        response = ARTICLE.post(
+            admin_client,
+            upload("second.png", picture("PNG", size=(1000, 500)), "image/png"),
+            obj=article,
+        )
     assert response.status_code == HTTPStatus.FOUND, text_of(response)[:2000]
     article.refresh_from_db()
     assert article.image.name != old_name
-    left = set(stored_files(memory))
-    assert not left & renditions
-    assert expected_renditions(article.image.name, (480, 960, 1000)) <= left
+    assert set(stored_files(memory)) == {article.image.name} | expected_renditions(article.image)
+
+
+# --------------------------------------------------------------------------- no orphans
+
+
+def files_on_disk(media_root) -> set[str]:
+    root = Path(media_root)
+    return {p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file()}
+
+
+def live_files(model) -> set[str]:
+    """What the rows still point at: each picture's original and every copy of it."""
+    live = set()
+    for obj in model.objects.exclude(image=""):
+        live |= {obj.image.name} | expected_renditions(obj.image)
+    return live
+
+
+@pytest.mark.parametrize("target", [ARTICLE, OFFICE], ids=["article", "office"])
+def test_replaced_cleared_and_deleted_pictures_leave_no_file_behind(
+    admin_client, target, settings, django_capture_on_commit_callbacks
+):
+    """Walks MEDIA_ROOT after every admin step: no file that no row points at, none at all
+    once the row is deleted. Files are deleted after the commit, as in production."""
+
+    def step(post):
+        with django_capture_on_commit_callbacks(execute=True):
+            response = post()
+        assert response.status_code == HTTPStatus.FOUND, text_of(response)[:2000]
+        on_disk = files_on_disk(settings.MEDIA_ROOT)
+        assert on_disk == live_files(target.model), "orphans: " + ", ".join(
+            sorted(on_disk - live_files(target.model))
+        )
+        return on_disk
+
+    first = step(lambda: target.post(admin_client, upload("photo.jpg", picture(), "image/jpeg")))
+    assert len(first) == 1 + len(SPECS)
+    obj = target.model.objects.get()
+    # The same file name again: the storage picks another name while the old one exists.
+    again = upload("photo.jpg", picture("JPEG", size=(1600, 900)), "image/jpeg")
+    second = step(lambda: target.post(admin_client, again, obj=obj))
+    assert not first & second
+    step(lambda: target.post(admin_client, "", obj=obj, **{"image-clear": "on"}))
+    assert target.model.objects.get().image.name == ""
+    step(lambda: target.post(admin_client, upload("new.png", picture("PNG"), "image/png"), obj=obj))
+    delete = admin_url(target.model, "delete", obj.pk)
+    assert not step(lambda: admin_client.post(delete, {"post": "yes"}))
+    assert not target.model.objects.exists()

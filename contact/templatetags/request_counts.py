@@ -12,30 +12,30 @@ register = template.Library()
 def consultation_request_counts():
     """New, needs review, overdue and mail-failed requests, each with its filtered list's
     address. One COUNT query each, using the same queryset method as the list filter."""
-    requests = ConsultationRequest.objects.all()
+    consultations = ConsultationRequest.objects.all()
     changelist = reverse("admin:contact_consultationrequest_changelist")
     return [
         {
             "label": "New",
-            "count": requests.filter(status=ConsultationRequest.Status.NEW).count(),
+            "count": consultations.filter(status=ConsultationRequest.Status.NEW).count(),
             "url": f"{changelist}?status__exact={ConsultationRequest.Status.NEW}",
             "key": "new",
         },
         {
             "label": "Needs review (kept and notified, but something looked odd)",
-            "count": requests.needs_review().count(),
+            "count": consultations.needs_review().count(),
             "url": f"{changelist}?status__exact={ConsultationRequest.Status.NEEDS_REVIEW}",
             "key": "needs-review",
         },
         {
             "label": "Overdue (waiting for more than one business day)",
-            "count": requests.overdue().count(),
+            "count": consultations.overdue().count(),
             "url": f"{changelist}?overdue=yes",
             "key": "overdue",
         },
         {
             "label": "Email failed (to staff, or the patient's confirmation)",
-            "count": requests.mail_failed().count(),
+            "count": consultations.mail_failed().count(),
             "url": f"{changelist}?mail_failed=yes",
             "key": "mail-failed",
         },

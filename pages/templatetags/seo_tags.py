@@ -1,15 +1,16 @@
 """Template tags for what search engines and link previews read (see pages/seo.py).
 
-Only ``clinic_jsonld`` reads the database (through the content cache); every other tag
-works from objects the view already loaded.
+Every tag works from objects the view already loaded (``clinic_jsonld`` reads the offices
+with their hours when the view passes none).
 """
 
 from django import template
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 
+from clinic_site import breadcrumbs
+
 from .. import seo
-from ..cache import cached_for_content
 from ..models import Office
 
 register = template.Library()
@@ -95,32 +96,21 @@ def social_meta(context, image_obj=None, article=None):
 @register.simple_tag(takes_context=True)
 def breadcrumb_trail(context):
     """``{% breadcrumb_trail as crumbs %}``: ``Crumb(name, path)`` from Home to this page."""
-    return seo.breadcrumb_trail(context)
+    return breadcrumbs.trail(context)
 
 
 @register.simple_tag(takes_context=True)
 def breadcrumbs_jsonld(context):
-    data = seo.breadcrumb_list(seo.breadcrumb_trail(context))
+    data = seo.breadcrumb_list(breadcrumbs.trail(context))
     return seo.jsonld_script(data) if data else ""
 
 
-def _offices_with_schedule():
-    """Active offices with their hours and coming closures, kept until the next edit.
-
-    Three queries when the content cache is cold, none when warm: the home page's own
-    office list carries only names and addresses.
-    """
-    today = timezone.localdate()
-    return cached_for_content(
-        f"seo:offices-with-schedule:{today.isoformat()}",
-        lambda: list(Office.objects.active().with_schedule(today)),
-    )
-
-
 @register.simple_tag(takes_context=True)
-def clinic_jsonld(context, promotions=()):
+def clinic_jsonld(context, promotions=(), offices=None):
     """The home page's clinic node: every active office (hours, closures) and the offers."""
-    node = seo.clinic_node(context.get("clinic"), _offices_with_schedule(), list(promotions))
+    if offices is None:
+        offices = Office.objects.active().with_schedule(timezone.localdate())
+    node = seo.clinic_node(context.get("clinic"), list(offices), list(promotions))
     return seo.jsonld_script(node)
 
 

@@ -139,15 +139,15 @@ def test_consultation_request_with_the_keyboard_alone(page, site):
     assert page.url == f"{site}/consultation/thanks/?office=avon"
     assert page.locator("h1").inner_text() == "Thank you, we have your request"
     assert ConsultationRequest.objects.count() == 1
-    request = ConsultationRequest.objects.get()
-    assert request.status == ConsultationRequest.Status.NEW, request.flag_reason
-    assert request.name == "Robin Keyboard"
-    assert request.phone == "(860) 555-0123"
-    assert request.office == avon
-    assert request.contact_method == ConsultationRequest.ContactMethod.TEXT
-    assert request.best_time == ConsultationRequest.BestTime.EVENING
-    assert request.message == "Knee pain after running."
-    assert request.source_path == "/"
+    consultation = ConsultationRequest.objects.get()
+    assert consultation.status == ConsultationRequest.Status.NEW, consultation.flag_reason
+    assert consultation.name == "Robin Keyboard"
+    assert consultation.phone == "(860) 555-0123"
+    assert consultation.office == avon
+    assert consultation.contact_method == ConsultationRequest.ContactMethod.TEXT
+    assert consultation.best_time == ConsultationRequest.BestTime.EVENING
+    assert consultation.message == "Knee pain after running."
+    assert consultation.source_path == "/"
 
 
 def test_error_summary_links_move_focus_to_the_field(page, site):

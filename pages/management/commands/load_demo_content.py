@@ -1,8 +1,6 @@
-import importlib
-
-from django.apps import apps
 from django.core.management.base import BaseCommand
-from django.utils.module_loading import module_has_submodule
+
+from clinic_site.apps import app_modules
 
 
 class Command(BaseCommand):
@@ -17,10 +15,7 @@ class Command(BaseCommand):
         detail = self.stdout if options["verbosity"] > 1 else None
         # Each app that has a demo_content module loads its own rows, so no app needs to
         # import another's internals.
-        for config in apps.get_app_configs():
-            if not module_has_submodule(config.module, "demo_content"):
-                continue
-            module = importlib.import_module(f"{config.name}.demo_content")
+        for module in app_modules("demo_content"):
             counts = module.load_demo_content(stdout=detail)
             message = module.summarize(counts)
             if message:

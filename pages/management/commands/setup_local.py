@@ -7,7 +7,8 @@ from django.contrib.auth import get_user_model
 from django.core.management import BaseCommand, call_command
 from django.urls import reverse
 
-from pages.models import Article, ClinicSettings, Office, Promotion
+from clinic_site.models import ClinicSettings
+from pages.models import Article, Office, Promotion
 
 
 class Command(BaseCommand):

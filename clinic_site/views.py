@@ -1,14 +1,16 @@
-"""``/robots.txt`` and ``/favicon.ico``: small files crawlers and browsers ask for by name."""
+"""Site-wide answers: robots.txt, /favicon.ico and the 500 page."""
 
 from django.conf import settings
-from django.http import HttpResponse
+from django.http import HttpResponse, HttpResponseServerError
+from django.template import loader
 from django.templatetags.static import static
 from django.urls import reverse
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_safe
 from django.views.generic import RedirectView
 
-from .seo import site_url
+from .models import ClinicSettings
+from .site_url import site_url
 
 
 @require_safe
@@ -33,3 +35,12 @@ class FaviconView(RedirectView):
 
     def get_redirect_url(self, *args, **kwargs):
         return static("img/favicon.ico")
+
+
+def server_error(request):
+    """The 500 page, with the clinic's phone when it can still be read."""
+    try:
+        clinic = ClinicSettings.load()
+    except Exception:  # the database may be what failed
+        clinic = None
+    return HttpResponseServerError(loader.get_template("500.html").render({"clinic": clinic}))

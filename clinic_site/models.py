@@ -1,0 +1,92 @@
+"""The clinic's own details (name, phone, time zone), read by every page and mail."""
+
+import zoneinfo
+
+from django.core.cache import cache
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+
+from .cache import VERSION_KEY, current_version
+
+
+def phone_href(number: str) -> str:
+    """A ``tel:`` link; a ten-digit number is taken for a US one (+1)."""
+    digits = "".join(ch for ch in number if ch.isdigit() or ch == "+")
+    if digits and not digits.startswith("+") and len(digits) == 10:
+        digits = "+1" + digits
+    return f"tel:{digits}"
+
+
+class ClinicSettings(models.Model):
+    """The clinic's own details: one row, edited in admin, shown on every page."""
+
+    name = models.CharField(max_length=120, help_text="The clinic's name as patients know it.")
+    tagline = models.CharField(
+        max_length=200, blank=True, help_text="A short line under the name on the home page."
+    )
+    phone = models.CharField(
+        max_length=30, help_text="Main phone number, shown in every page's header and footer."
+    )
+    email = models.EmailField(blank=True, help_text="Public email address for the clinic.")
+    time_zone = models.CharField(
+        max_length=64,
+        default="America/New_York",
+        help_text="Opening hours and 'open now' are worked out in this time zone.",
+    )
+    footer_text = models.TextField(
+        blank=True, help_text="A short note at the bottom of every page (e.g. copyright line)."
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    # Not the key used while the model lived in ``pages``: a row cached under that one was
+    # pickled as pages.models.ClinicSettings, which no longer exists.
+    CACHE_KEY = "clinic_site:clinic-settings"
+
+    class Meta:
+        # The table keeps the name it was created with in the pages app (moved, not copied:
+        # clinic_site/migrations/0001_initial.py).
+        db_table = "pages_clinicsettings"
+        verbose_name = "clinic settings"
+        verbose_name_plural = "clinic settings"
+        constraints = [models.CheckConstraint(condition=Q(pk=1), name="clinic_settings_single_row")]
+
+    def __str__(self):
+        return self.name
+
+    def save(self, *args, **kwargs):
+        self.pk = 1
+        super().save(*args, **kwargs)
+
+    def clean(self):
+        if self.time_zone not in zoneinfo.available_timezones():
+            raise ValidationError(
+                {"time_zone": "Unknown time zone. Use a name like America/New_York."}
+            )
+
+    @classmethod
+    def load(cls):
+        """The settings row, or unsaved defaults before the clinic has any. Cached with the
+        content version, which a save bumps once committed (pages/cache.py): a copy read
+        before the commit is never taken for the new one."""
+        found = cache.get_many([VERSION_KEY, cls.CACHE_KEY])
+        version, kept = current_version(found), found.get(cls.CACHE_KEY)
+        if version is not None and isinstance(kept, tuple) and kept[0] == version:
+            return kept[1]
+        obj = cls.objects.filter(pk=1).first() or cls(
+            name="Our clinic", phone="", time_zone="America/New_York"
+        )
+        if version is not None:
+            cache.set(cls.CACHE_KEY, (version, obj), 300)
+        return obj
+
+    @property
+    def phone_href(self):
+        return phone_href(self.phone)
+
+    @property
+    def tzinfo(self):
+        try:
+            return zoneinfo.ZoneInfo(self.time_zone)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            return zoneinfo.ZoneInfo("America/New_York")
