@@ -1,10 +1,5 @@
-"""The site's URLs plus a bare baseline page, for bench/page_speed.py only.
-
-Selected with ``DJANGO_ROOT_URLCONF=bench.bench_urls``. ``/bench/bare/`` renders
-bench/templates/bare.html (about the size of a real page, static markup only) through the
-whole middleware stack, with no database query and no page cache: what serving a page of
-that size costs before the site does any work of its own.
-"""
+"""The site's URLs plus /bench/bare/ (``DJANGO_ROOT_URLCONF=bench.bench_urls``): a page of a
+real page's size, static markup, whole middleware stack, no query and no page cache."""
 
 from pathlib import Path
 

@@ -1,23 +1,12 @@
 """Page speed: public pages from the one page cache and without it, beside a bare page.
 
-Run it from the project folder (it is not part of the test run); it needs ``wrk``
-(Debian: ``apt-get install -y wrk``) and, to count cache entries, ``redis-server``::
+    .venv/bin/python -m bench.page_speed   # needs wrk; redis-server to count entries
 
-    .venv/bin/python -m bench.page_speed
-
-A temporary site (SQLite, or the database DATABASE_URL names) with the demo content, hashed
-static files and a private redis-server as its cache, served by gunicorn (2 sync workers)
-with production settings and ``DJANGO_ROOT_URLCONF=bench.bench_urls``, which adds a bare
-page at /bench/bare/ (one template of a real page's size, no query, the whole middleware
-stack). In rounds, wrk loads the bare page and the home, article and office pages from the
-page cache and bypassing it (a session cookie), as a browser asks (Accept-Encoding: gzip,
-deflate, br); the bare and home pages also without compression. Then 10,000 requests with
-random query strings over every public page, counting the page cache's entries in Redis.
-Queries per page are counted in a separate process (Django's test client), also with 10
-times the articles, offices and hours. Worker memory is read from /proc after the load.
-
-Prints a table and PASS/FAIL for each target; the exit status is 0 either way (2 when wrk
-is missing), so ``make bench`` runs every bench.
+gunicorn (2 sync workers, production settings) on a temporary demo site with a private
+Redis; wrk loads a bare page (bench/bench_urls.py) and the home, article and office pages,
+cached and with a session cookie, in rounds. Then 10,000 random query strings; queries per
+page (also with 10 times the content) and worker RSS. Prints PASS/FAIL per target; exits 0
+(2 without wrk). Details: bench/README.md.
 """
 
 import argparse
@@ -30,6 +19,7 @@ import statistics
 import subprocess
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 
 from tests.processes import (
@@ -66,11 +56,8 @@ MAX_QUERIES_BYPASSED = 5  # and constant as articles, offices and hours grow
 RANDOM_REQUESTS = 10_000  # ... with random query strings add at most one entry per page
 MAX_WORKER_RSS_MB = 60
 
-# Runs in a subprocess with the server's environment, so the settings (and the cache: the
-# same Redis) match. For each URL, warmed first: "hit" (anonymous, answered by the page
-# cache), "miss" (anonymous after an edit bumped the version: what a first visit costs),
-# "bypassed" (a session cookie), and "grown": bypassed again with 10 times the articles,
-# offices with 14 hours each, closures and offers (added in a transaction rolled back).
+# In a subprocess with the server's settings: per URL "hit", "miss" (after a version bump),
+# "bypassed" (session cookie) and "grown" (bypassed with 10x the content, rolled back).
 QUERY_SCRIPT = """
 import json, sys
 import django
@@ -140,20 +127,8 @@ def parse_args():
     parser.add_argument("--connections", type=int, default=16, help="wrk connections")
     parser.add_argument("--threads", type=int, default=2, help="wrk threads")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
-    parser.add_argument(
-        "--random-requests",
-        type=int,
-        default=RANDOM_REQUESTS,
-        help="requests with random query strings",
-    )
-    parser.add_argument(
-        "--show-queries", action="store_true", help="print the SQL of the bypassed requests"
-    )
-    parser.add_argument(
-        "--compress",
-        action="store_true",
-        help="run the real collectstatic, with gzip and brotli copies (a minute or two more)",
-    )
+    parser.add_argument("--random-requests", type=int, default=RANDOM_REQUESTS)
+    parser.add_argument("--compress", action="store_true", help="gzip/brotli static copies")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
     return parser.parse_args()
 
@@ -172,11 +147,8 @@ def parse_wrk(output: str) -> dict:
     done = re.search(r"^\s+(\d+) requests in (\S+),", output, re.M)
     if not done:
         raise RuntimeError(f"unexpected wrk output:\n{output}")
-    errors = dict.fromkeys(("connect", "read", "write", "timeout"), 0)
-    for kind, count in re.findall(
-        r"(connect|read|write|timeout) (\d+)", find(r"Socket errors: (.*)$") or ""
-    ):
-        errors[kind] = int(count)
+    socket = find(r"Socket errors: (.*)$") or ""
+    errors = {kind: int(n) for kind, n in re.findall(r"(connect|read|write|timeout) (\d+)", socket)}
     return {
         "requests": int(done.group(1)),
         "seconds": to_ms(done.group(2)) / 1000,
@@ -204,7 +176,9 @@ def combine(rounds: list[dict]) -> dict:
     """A row's rounds as one: every request over all the time, median p50, worst p99."""
     requests = sum(r["requests"] for r in rounds)
     seconds = sum(r["seconds"] for r in rounds)
-    errors = {kind: sum(r["errors"][kind] for r in rounds) for kind in rounds[0]["errors"]}
+    errors = Counter()
+    for r in rounds:
+        errors.update(r["errors"])
     return {
         "rps": requests / seconds if seconds else 0.0,
         "round_rps": [r["requests"] / r["seconds"] for r in rounds if r["seconds"]],
@@ -318,30 +292,21 @@ class Bench:
         return rows
 
     def load_rows(self, server: AppServer) -> dict:
-        """Every row in turn, in rounds, so that whatever else the machine is doing weighs
-        on every row alike."""
-        results, rounds, broken = {}, {}, {}
-        for page, mode, url, headers in self.rows():
-            statuses = {self.get(url, headers)[0] for _ in range(10 * self.args.workers)}
-            if statuses != {200}:  # a broken page is reported, not loaded
-                broken[(page, mode)] = f"answered {sorted(statuses)}: not loaded"
-            rounds[(page, mode)] = []
-        seconds = self.args.duration / self.args.rounds
+        """Every row in turn, in rounds, so that background load weighs on all alike."""
+        rounds = {(page, mode): [] for page, mode, _, _ in self.rows()}
+        for _, _, url, headers in self.rows():  # warm every worker
+            for _ in range(10 * self.args.workers):
+                self.get(url, headers)
         for _ in range(self.args.rounds):
             for page, mode, url, headers in self.rows():
-                if (page, mode) not in broken:
-                    rounds[(page, mode)].append(self.load(url, headers, seconds))
+                seconds = self.args.duration / self.args.rounds
+                rounds[(page, mode)].append(self.load(url, headers, seconds))
+        results = {}
         for page, mode, url, headers in self.rows():
             status, header, size = self.get(url, headers)
-            if (page, mode) in broken:
-                result = {"rps": 0.0, "round_rps": [], "p50": 0.0, "p99": 0.0}
-                result.update(non_2xx=0, socket_errors="")
-            else:
-                result = combine(rounds[(page, mode)])
+            results[(page, mode)] = result = combine(rounds[(page, mode)])
             result.update(status=status, header=header or "-", bytes=size, url=url)
-            results[(page, mode)] = result
-            note = broken.get((page, mode)) or f"{result['rps']:.0f} req/s"
-            print(f"  {page:<8} {mode:<9} {note}", flush=True)
+            print(f"  {page:<8} {mode:<9} {result['rps']:.0f} req/s", flush=True)
         return results
 
     def random_queries(self, pages: list[tuple[str, str]]) -> dict:
@@ -360,15 +325,11 @@ class Bench:
         with concurrent.futures.ThreadPoolExecutor(8) as pool:
             answers = list(pool.map(one, range(self.args.random_requests)))
         seconds = time.monotonic() - started
-        statuses, headers = {}, {}
-        for status, header in answers:
-            statuses[status] = statuses.get(status, 0) + 1
-            headers[header or "-"] = headers.get(header or "-", 0) + 1
         return {
             "requests": len(answers),
             "seconds": seconds,
-            "statuses": statuses,
-            "headers": headers,
+            "statuses": dict(Counter(status for status, _ in answers)),
+            "headers": dict(Counter(header or "-" for _, header in answers)),
             "entries_before": before,
             "entries_after": self.redis.page_entries() if self.redis else None,
             "memory_before": memory_before,
@@ -377,10 +338,7 @@ class Bench:
 
     def prepare(self) -> dict:
         """Database, demo content, static files; the queries per page."""
-        # collectstatic runs beside the set-up; the queries are counted without the
-        # manifest, which does not change them. Without --compress the gzip and brotli
-        # copies (a minute or two of CPU, and nothing the measured pages use) are skipped:
-        # same hashed names, same manifest, same HTML.
+        # Without --compress, collectstatic skips the gzip/brotli copies: same hashed names.
         with collectstatic_beside(self.env, compress=self.args.compress, timeout=300):
             no_manifest = {**self.env, "DJANGO_STATIC_MANIFEST": "0"}
             self.site.setup(env=no_manifest, timeout=300)
@@ -398,11 +356,7 @@ class Bench:
         if counted["offer"]:
             public = [*public, ("offer", counted["offer"])]
         print(f"Set up in {time.monotonic() - started:.0f} s")
-        print(
-            f"gunicorn on {HOST}:{self.port} ({a.workers} sync workers); "
-            f"wrk -t{a.threads} -c{a.connections} --latency, {a.duration} s per row "
-            f"in {a.rounds} rounds"
-        )
+        print(f"gunicorn on {HOST}:{self.port}, {a.workers} workers; {vars(a)}")
         server = AppServer(self.env, self.port, self.site.log, workers=a.workers, config=None)
         with server:
             server.wait_until_ready(path=BARE[1], all_workers=True)
@@ -420,21 +374,16 @@ class Bench:
     def report(self, results, queries, random, rss, rss_after, public) -> None:
         bare = results[("bare", "gzip")]
         print()
-        header = (
-            f"{'page':<8} {'mode':<9} {'req/s':>6} {'of bare':>7} {'p50 ms':>7} "
-            f"{'p99 ms':>7} {'queries':>7} {'KB':>5}  {'X-Page-Cache':<12}  errors"
+        print(
+            f"{'page':<8} {'mode':<9} {'req/s':>6} {'of bare':>7} {'p50 ms':>7} {'p99 ms':>7}",
+            end="",
         )
-        print(header)
-        print("-" * len(header))
+        print(f" {'queries':>7} {'KB':>5}  {'X-Page-Cache':<12}  errors")
         for page, mode, url, _headers in self.rows():
             r = results[(page, mode)]
-            errors = []
-            if r["non_2xx"]:
-                errors.append(f"{r['non_2xx']} non-2xx")
-            if r["socket_errors"]:
-                errors.append(f"socket {r['socket_errors']}")
-            if r["status"] != 200:
-                errors.append(f"status {r['status']}")
+            errors = [f"{r['non_2xx']} non-2xx"] * bool(r["non_2xx"])
+            errors += [f"socket {r['socket_errors']}"] * bool(r["socket_errors"])
+            errors += [f"status {r['status']}"] * (r["status"] != 200)
             of_bare = paired_ratio(r["round_rps"], bare["round_rps"])
             q = queries[url]["bypassed" if mode == "bypassed" else "hit"]
             print(
@@ -443,11 +392,7 @@ class Bench:
                 f"{r['header']:<12}  {', '.join(errors) or '-'}"
             )
         print(
-            "\nreq/s: all rounds together; of bare: the median of the rounds' ratios to the "
-            "bare page (gzip);\np50: the rounds' median; p99: the worst round; KB: as sent. "
-            "gzip, cached and bypassed ask\nwith Accept-Encoding: gzip, deflate, br; identity "
-            "without compression. bypassed: with a session\ncookie, so the page cache steps "
-            "aside and every request builds the page."
+            "\nof bare: median of the rounds' ratios; bypassed: a session cookie (bench/README.md)"
         )
         print("\nQueries per page (the test client, same settings):")
         print(f"  {'page':<9} {'hit':>4} {'miss':>5} {'bypassed':>9} {'x10 content':>12}")
@@ -460,35 +405,9 @@ class Bench:
                 f"  {page:<9} {counts[0]:>4} {counts[1]:>5} {counts[2]:>9} {counts[3]:>12}  "
                 f"{'; '.join(notes)}"
             )
-        print(
-            f"\n{random['requests']} requests with random query strings over {len(public)} "
-            f"public pages in {random['seconds']:.1f} s: statuses {random['statuses']}, "
-            f"X-Page-Cache {random['headers']}"
-        )
-        if self.redis:
-            print(
-                f"  page-cache entries in Redis: {random['entries_before']} before, "
-                f"{random['entries_after']} after; Redis memory {random['memory_before']:.1f} "
-                f"MB before, {random['memory_after']:.1f} MB after"
-            )
-        bare_rounds = bare["round_rps"]
-        if bare_rounds and min(bare_rounds) / max(bare_rounds) < 0.85:
-            low, high = min(bare_rounds), max(bare_rounds)
-            print(
-                f"Note: the bare page went from {low:.0f} to {high:.0f} req/s between rounds: "
-                "the machine was busy\n(other processes), so the req/s comparisons are rough."
-            )
-        print("Worker memory (VmRSS):")
+        print(f"\nRandom query strings over {len(public)} public pages: {random}")
         for name, figures in (("after the load", rss), ("after the random", rss_after)):
-            shown = ", ".join(f"pid {pid} {mb:.1f} MB" for pid, mb in sorted(figures.items()))
-            print(f"  {name:<16} {shown or 'no worker found'}")
-
-        if self.args.show_queries:
-            for page, url in PAGES + MORE_PUBLIC_PAGES:
-                q = queries[url]["bypassed"]
-                print(f"\n{page} {url} (bypassed): {len(q['queries'])} queries")
-                for sql in q["queries"]:
-                    print(f"    {sql}")
+            print(f"Worker RSS {name}: {', '.join(f'{mb:.1f} MB' for mb in figures.values())}")
 
         all_rss = [*rss.values(), *rss_after.values()]
         checks = self.checks(results, queries, random, all_rss, public)
@@ -497,11 +416,7 @@ class Bench:
         for name, met, detail in checks:
             print(f"{'PASS' if met else 'FAIL'}  {name:<{width}}  {detail}")
         missed = [name for name, met, _ in checks if not met]
-        print()
-        if missed:
-            print(f"MISSED {len(missed)} of {len(checks)}:", "; ".join(missed))
-        else:
-            print("All targets met.")
+        print(f"\nMISSED {len(missed)}: {'; '.join(missed)}" if missed else "\nAll targets met.")
 
     def checks(self, results, queries, random, all_rss, public) -> list[tuple[str, bool, str]]:
         bare = results[("bare", "gzip")]

@@ -111,74 +111,6 @@ def assert_secure(scan: Scan) -> None:
 
 
 # --------------------------------------------------------------------------------------
-# The assertions discriminate
-# --------------------------------------------------------------------------------------
-
-GOOD_HEADERS = {
-    "Content-Type": "text/html; charset=utf-8",
-    "Content-Security-Policy": (
-        "default-src 'self'; script-src 'self'; object-src 'none'; base-uri 'none'; "
-        "form-action 'self'; frame-ancestors 'none'"
-    ),
-    "Strict-Transport-Security": "max-age=31536000; includeSubDomains; preload",
-    "X-Content-Type-Options": "nosniff",
-    "X-Frame-Options": "DENY",
-    "Referrer-Policy": "same-origin",
-    "Cross-Origin-Opener-Policy": "same-origin",
-    "Cross-Origin-Resource-Policy": "same-origin",
-    "Permissions-Policy": "camera=(), microphone=(), geolocation=(), payment=(), usb=()",
-}
-
-
-def scan_with(headers=GOOD_HEADERS, **kwargs) -> Scan:
-    defaults = {
-        "url": f"https://{HOST}/",
-        "headers": dict(headers),
-        "body": '<html><script src="/static/x.js"></script></html>',
-        "http_redirect": f"https://{HOST}/",
-        "set_cookies": ["sessionid=x; HttpOnly; Secure; SameSite=Lax; Path=/"],
-    }
-    return Scan(**(defaults | kwargs))
-
-
-def test_a_strict_header_set_passes():
-    assert_secure(scan_with())
-
-
-CSP = GOOD_HEADERS["Content-Security-Policy"]
-
-
-@pytest.mark.parametrize(
-    "change",
-    [
-        {"headers": {k: v for k, v in GOOD_HEADERS.items() if k != "Content-Security-Policy"}},
-        {
-            "headers": GOOD_HEADERS
-            | {"Content-Security-Policy": CSP + "; style-src 'unsafe-inline'"}
-        },
-        {"headers": GOOD_HEADERS | {"Content-Security-Policy": CSP.replace("'self';", "*;", 1)}},
-        {"headers": GOOD_HEADERS | {"Content-Security-Policy": CSP + "; script-src 'none'"}},
-        {"headers": GOOD_HEADERS | {"Content-Security-Policy": CSP + "; img-src cdn.example"}},
-        {"headers": GOOD_HEADERS | {"Strict-Transport-Security": "max-age=86400"}},
-        {"headers": GOOD_HEADERS | {"X-Frame-Options": ""}},
-        {"headers": GOOD_HEADERS | {"Referrer-Policy": "unsafe-url"}},
-        {"headers": GOOD_HEADERS | {"Cross-Origin-Resource-Policy": "cross-origin"}},
-        {"http_redirect": None},
-        {"http_redirect": "https://elsewhere.example/"},
-        {"set_cookies": ["sessionid=x; Secure; SameSite=Lax"]},
-        {"set_cookies": ["csrftoken=x; SameSite=Lax"]},
-        {"set_cookies": ["csrftoken=x; Secure"]},
-        {"cors_probe_headers": {"Access-Control-Allow-Origin": FOREIGN_ORIGIN}},
-        {"body": '<script src="https://cdn.example/x.js"></script>'},
-        {"body": '<script src="//cdn.example/x.js"></script>'},
-    ],
-)
-def test_each_weakness_fails_the_assertions(change):
-    with pytest.raises(AssertionError):
-        assert_secure(scan_with(**change))
-
-
-# --------------------------------------------------------------------------------------
 # The site, served as production serves it
 # --------------------------------------------------------------------------------------
 
@@ -352,11 +284,3 @@ def test_a_page_cache_hit_carries_the_same_security_headers(client, production, 
     later = client.get(path, HTTP_HOST=HOST, secure=True)
     assert later.page_cache == "hit"
     assert later["Content-Security-Policy"] == "default-src 'none'"
-
-
-def test_without_the_csp_setting_the_assertions_fail(client, production, content, settings):
-    settings.CONTENT_SECURITY_POLICY = None
-    scan = fetch(client, "/")
-    assert scan.header("Content-Security-Policy") == ""
-    with pytest.raises(AssertionError):
-        assert_secure(scan)
