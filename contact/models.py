@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django_prose_editor.fields import ProseEditorField
 
-from pages.models import ARTICLE_BODY_EXTENSIONS, Office
+from pages.models import ARTICLE_BODY_EXTENSIONS, Office, sanitize_body
 
 # Failed sends are retried after 1, 2, 4, ... minutes, never more than an hour apart, and
 # given up after a bounded number of tries (then shown as failed in admin, with the reason).
@@ -30,7 +30,7 @@ class PrivacyNotice(models.Model):
     title = models.CharField(max_length=150, default="Privacy notice")
     body = ProseEditorField(
         config={"extensions": ARTICLE_BODY_EXTENSIONS},
-        sanitize=True,
+        sanitize=sanitize_body,
         help_text="What the clinic does with what patients send through the website.",
     )
     version = models.PositiveIntegerField(

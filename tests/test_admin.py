@@ -538,3 +538,18 @@ def test_published_article_has_no_preview_banner_for_staff(admin_client):
     assert response.status_code == HTTPStatus.OK
     assert "Preview:" not in text_of(response)
     assert "no-store" not in response.get("Cache-Control", "")
+
+
+@pytest.mark.django_db
+def test_a_pasted_body_is_cleaned_on_save():
+    """The editor's sanitizer (loaded on first use) strips what a paste can bring in."""
+    article = ArticleFactory(
+        body='<p onclick="x()">Text<script>alert(1)</script><img src=x onerror=y()></p>'
+        '<h2>Heading</h2><a href="javascript:alert(1)">link</a>'
+    )
+    article.full_clean()
+    article.save()
+    article.refresh_from_db()
+    assert "<script" not in article.body and "onclick" not in article.body
+    assert "<img" not in article.body and "javascript:" not in article.body
+    assert "<h2>Heading</h2>" in article.body and "Text" in article.body
