@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
+import imagekit.conf  # noqa: F401
 import pytest
 from django.conf import settings as django_settings
 from django.core.cache import cache
@@ -24,6 +25,10 @@ from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
 
 from .factories import ClinicSettingsFactory
+
+# imagekit is not an installed app (it would load Pillow in every web worker): its setting
+# defaults are set when imagekit.conf is first imported. Import it here, before any test
+# overrides settings, or the first test to save a picture would set them only for itself.
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 MANAGE = [sys.executable, str(BASE_DIR / "manage.py")]

@@ -7,8 +7,6 @@ nginx (which serves /media/ itself): tests/test_deploy_stack.py::test_media_file
 """
 
 import re
-import subprocess
-import sys
 from http import HTTPStatus
 from pathlib import Path
 
@@ -17,9 +15,9 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 
 from .factories import ArticleFactory, OfficeFactory, image_bytes
-from .processes import BASE_DIR, HOST, AppServer, Browser
+from .processes import HOST, AppServer, Browser
 from .smtp_server import free_port
-from .test_production import production_env
+from .test_production import demo_site_env
 
 pytestmark = pytest.mark.django_db
 
@@ -108,30 +106,7 @@ def test_make_serve_gunicorn_answers_pictures_and_og_image(tmp_path):
     """What `make serve` runs (gunicorn -c clinic_site/gunicorn.conf.py, DEBUG off) on a
     migrated SQLite file with the demo content: the article's pictures answer 200."""
     port = free_port()
-    env = production_env(
-        TRUSTED_PROXIES=None,
-        REDIS_URL=None,
-        CACHE_KEY_PREFIX=None,
-        DJANGO_SETTINGS_MODULE="clinic_site.settings",
-        DJANGO_ALLOWED_HOSTS=HOST,
-        SITE_URL=f"http://{HOST}:{port}",
-        DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}",
-        DJANGO_MEDIA_ROOT=str(tmp_path / "media"),
-        DJANGO_STATIC_MANIFEST="0",
-        DJANGO_LOG_LEVEL="WARNING",
-        EMAIL_HOST=None,
-    )
-    for command in (["migrate", "--noinput"], ["load_demo_content"]):
-        done = subprocess.run(
-            [sys.executable, str(BASE_DIR / "manage.py"), *command],
-            cwd=BASE_DIR,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=300,
-            check=False,
-        )
-        assert done.returncode == 0, done.stderr[-3000:]
+    env = demo_site_env(tmp_path, port)
     app = AppServer(env, port, tmp_path / "gunicorn.log", workers=1).start()
     try:
         app.wait_until_ready()

@@ -68,6 +68,28 @@ def production_env(**changes) -> dict:
     return env
 
 
+def demo_site_env(tmp: Path, port: int, *commands: list[str]) -> dict:
+    """Production settings on a migrated SQLite file in ``tmp`` with the demo content (then
+    ``commands``, e.g. createsuperuser), served at 127.0.0.1:``port``: no Redis, no proxy."""
+    env = production_env(
+        TRUSTED_PROXIES=None,
+        REDIS_URL=None,
+        CACHE_KEY_PREFIX=None,
+        DJANGO_SETTINGS_MODULE="clinic_site.settings",
+        DJANGO_ALLOWED_HOSTS="127.0.0.1",
+        SITE_URL=f"http://127.0.0.1:{port}",
+        DATABASE_URL=f"sqlite:///{tmp / 'db.sqlite3'}",
+        DJANGO_MEDIA_ROOT=str(tmp / "media"),
+        DJANGO_STATIC_MANIFEST="0",
+        DJANGO_LOG_LEVEL="WARNING",
+        EMAIL_HOST=None,
+    )
+    for command in (["migrate", "--noinput"], ["load_demo_content"], *commands):
+        done = run([PYTHON, "manage.py", *command], env, timeout=300)
+        assert done.returncode == 0, done.stderr[-3000:]
+    return env
+
+
 def run(args, env, timeout=120) -> subprocess.CompletedProcess:
     return subprocess.run(
         args, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout, check=False

@@ -13,7 +13,6 @@ import os
 import re
 import signal
 import sqlite3
-import subprocess
 import sys
 import time
 from collections import Counter
@@ -27,10 +26,10 @@ from hypothesis import strategies as st
 from clinic_site.client_address import client_ip_address
 from contact.models import ConsultationRequest
 
-from .processes import BASE_DIR, HOST, AppServer, Browser, form_fields, replace_field
+from .processes import HOST, AppServer, Browser, form_fields, replace_field
 from .smtp_server import free_port
 from .test_consultation_form import form_data
-from .test_production import production_env, run, settings_in
+from .test_production import demo_site_env, production_env, run, settings_in
 
 CONSULTATION = "/consultation/"
 
@@ -231,35 +230,11 @@ def server(tmp_path_factory):
     on a migrated SQLite file with the demo content and one staff user; no Redis."""
     tmp = tmp_path_factory.mktemp("trusted-proxies")
     port = free_port()
-    env = production_env(
-        TRUSTED_PROXIES=None,
-        REDIS_URL=None,
-        CACHE_KEY_PREFIX=None,
-        DJANGO_SETTINGS_MODULE="clinic_site.settings",
-        DJANGO_ALLOWED_HOSTS=HOST,
-        SITE_URL=f"http://{HOST}:{port}",
-        DATABASE_URL=f"sqlite:///{tmp / 'db.sqlite3'}",
-        DJANGO_MEDIA_ROOT=str(tmp / "media"),
-        DJANGO_STATIC_MANIFEST="0",
-        DJANGO_LOG_LEVEL="WARNING",
-        EMAIL_HOST=None,
-    )
-    manage = [sys.executable, str(BASE_DIR / "manage.py")]
-    for command in (
-        ["migrate", "--noinput"],
-        ["load_demo_content"],
-        ["createsuperuser", "--noinput", "--username", USERNAME, "--email", "fd@example.com"],
-    ):
-        done = subprocess.run(
-            manage + command,
-            cwd=BASE_DIR,
-            env={**env, "DJANGO_SUPERUSER_PASSWORD": PASSWORD},
-            capture_output=True,
-            text=True,
-            timeout=300,
-            check=False,
-        )
-        assert done.returncode == 0, done.stderr[-3000:]
+    superuser = ["createsuperuser", "--noinput", "--username", USERNAME, "--email", "fd@x.org"]
+    env = demo_site_env(tmp, port)
+    env["DJANGO_SUPERUSER_PASSWORD"] = PASSWORD
+    done = run([sys.executable, "manage.py", *superuser], env, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
     app = AppServer(env, port, tmp / "gunicorn.log", workers=2).start()
     try:
         app.wait_until_ready()
