@@ -7,8 +7,7 @@ from django.core.checks import Tags, Warning, register
 
 
 def web_workers() -> int:
-    """The gunicorn worker processes this environment starts (clinic_site/gunicorn.conf.py
-    reads the same variables, with the same default)."""
+    """The gunicorn worker processes this environment starts (gunicorn.conf.py uses this)."""
     for name in ("WEB_CONCURRENCY", "GUNICORN_WORKERS"):
         value = os.environ.get(name, "").strip()
         if value.isdigit():

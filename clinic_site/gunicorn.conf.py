@@ -15,6 +15,7 @@ from pathlib import Path
 # gunicorn reads this file before the project is importable: put the project on the path.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from clinic_site.checks import web_workers  # noqa: E402  (check --deploy reads the same)
 from clinic_site.client_address import parse_trusted_proxies  # noqa: E402
 from clinic_site.logformat import LINE_FORMATTER, STDOUT_HANDLER  # noqa: E402
 
@@ -29,7 +30,7 @@ chdir = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 _host = os.environ.get("GUNICORN_HOST", "127.0.0.1")
 bind = [os.environ.get("GUNICORN_BIND") or f"{_host}:{_int('PORT', 8000)}"]
-workers = _int("WEB_CONCURRENCY", _int("GUNICORN_WORKERS", 2))
+workers = web_workers()  # WEB_CONCURRENCY, else GUNICORN_WORKERS, else 2
 timeout = _int("GUNICORN_TIMEOUT", 30)
 graceful_timeout = _int("GUNICORN_GRACEFUL_TIMEOUT", 30)
 keepalive = _int("GUNICORN_KEEPALIVE", 5)

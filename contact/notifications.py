@@ -8,7 +8,6 @@ ends. Nothing the patient typed goes into a staff mail or a log line.
 """
 
 import datetime
-import hashlib
 import logging
 import time
 
@@ -18,6 +17,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Case, F, PositiveIntegerField, Q, When
 from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 
 from clinic_site.models import ClinicSettings
 
@@ -149,7 +149,7 @@ def confirmation_key(address: str, clinic) -> str:
     """The address (case and +tag ignored) and the clinic's date, as a keyed hash."""
     local, _, domain = address.lower().rpartition("@")
     mailbox = f"{local.split('+', 1)[0]}@{domain}"
-    digest = hashlib.sha256(f"{settings.SECRET_KEY}:confirm:{mailbox}".encode()).hexdigest()
+    digest = salted_hmac("contact.confirmation", mailbox, algorithm="sha256").hexdigest()
     return f"{digest[:40]}:{timezone.localdate(timezone=clinic.tzinfo).isoformat()}"
 
 

@@ -7,13 +7,12 @@ fast", which is why there is no such check): docs/architecture.md.
 """
 
 import datetime
-import hashlib
 import time
 
-from django.conf import settings
 from django.core import signing
 from django.db import transaction
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 
 from clinic_site.client_address import client_ip_address
 
@@ -56,7 +55,7 @@ def check_form_token(token: str, now: float | None = None) -> tuple[str, str]:
 
 def _client_key(request) -> str:
     address = client_ip_address(request) or "unknown"
-    return hashlib.sha256(f"{settings.SECRET_KEY}:rate:{address}".encode()).hexdigest()
+    return salted_hmac("contact.rate-limit", address, algorithm="sha256").hexdigest()
 
 
 def rate_limited(request) -> bool:
