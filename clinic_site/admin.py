@@ -12,6 +12,18 @@ class ClinicSettingsAdmin(admin.ModelAdmin):
     fieldsets = [
         (None, {"fields": ["name", "tagline"]}),
         (
+            "Look",
+            {
+                "fields": ["logo", "brand_colour"],
+                "description": "Your logo and colour. A colour too light to read is refused, "
+                "with the nearest readable shade suggested.",
+            },
+        ),
+        (
+            "What patients are told",
+            {"fields": ["reply_promise", "thank_you_text", "confirmation_text"]},
+        ),
+        (
             "How patients reach you",
             {
                 "fields": ["phone", "email"],

@@ -8,6 +8,7 @@ from django.db import models
 from django.db.models import Q
 
 from .cache import VERSION_KEY, current_version
+from .colours import validate_brand_colour
 
 
 def phone_href(number: str) -> str:
@@ -33,6 +34,37 @@ class ClinicSettings(models.Model):
         max_length=64,
         default="America/New_York",
         help_text="Opening hours and 'open now' are worked out in this time zone.",
+    )
+    logo = models.ImageField(
+        upload_to="brand/",
+        blank=True,
+        help_text="Optional: shown in the header instead of the name, at most 48 px tall "
+        "(PNG or WebP with a transparent background works best; the name stays its text).",
+    )
+    brand_colour = models.CharField(
+        max_length=7,
+        default="#0b5394",
+        validators=[validate_brand_colour],
+        help_text="The clinic's colour for buttons, links and accents, as #rrggbb. It must be "
+        "dark enough for white text on it and for links on white (WCAG AA, 4.5:1).",
+    )
+    reply_promise = models.CharField(
+        max_length=150,
+        default="We reply within one business day.",
+        help_text="The promise shown beside the form, on the thank-you page and in the email "
+        "confirmation. Keep it to what the front desk can keep.",
+    )
+    thank_you_text = models.TextField(
+        "thank-you text",
+        default="Thank you. We have your request and will be in touch the way you asked.",
+        help_text="Shown once a patient has sent the consultation form (plain text).",
+    )
+    confirmation_text = models.TextField(
+        "confirmation email text",
+        default="Thank you for asking for a free consultation. We have your request and "
+        "someone from our team will get in touch to find a time that suits you.",
+        help_text="The opening of the email a patient receives after sending the form "
+        "(plain text). It never repeats what they typed.",
     )
     footer_text = models.TextField(
         blank=True, help_text="A short note at the bottom of every page (e.g. copyright line)."

@@ -9,7 +9,32 @@ class PagesConfig(AppConfig):
         from clinic_site.models import ClinicSettings
 
         from .cache import connect_invalidation
-        from .models import Article, Closure, Office, OpeningHours, Promotion
+        from .models import (
+            Article,
+            Clinician,
+            Closure,
+            HomePage,
+            MenuItem,
+            Office,
+            OpeningHours,
+            Page,
+            Promotion,
+            Service,
+        )
 
         # Every page shows the clinic's name and phone: editing them clears the page cache.
-        connect_invalidation([ClinicSettings, Article, Office, OpeningHours, Closure, Promotion])
+        connect_invalidation(
+            [
+                ClinicSettings,
+                Article,
+                Office,
+                OpeningHours,
+                Closure,
+                Promotion,
+                Service,
+                Clinician,
+                Page,
+                MenuItem,
+                HomePage,
+            ]
+        )

@@ -19,7 +19,7 @@ import time
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
-from django.db.models.signals import post_delete, post_save
+from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.http import HttpResponse
 from django.middleware.gzip import GZipMiddleware, re_accepts_gzip
 from django.utils import timezone
@@ -67,6 +67,9 @@ def connect_invalidation(models) -> None:
     for model in models:
         post_save.connect(invalidate, sender=model, dispatch_uid=f"pagecache-save-{model}")
         post_delete.connect(invalidate, sender=model, dispatch_uid=f"pagecache-del-{model}")
+        for field in model._meta.local_many_to_many:  # e.g. a service's offices
+            through = field.remote_field.through
+            m2m_changed.connect(invalidate, sender=through, dispatch_uid=f"pagecache-m2m-{through}")
 
 
 def _next_publish_at(now, version):

@@ -1,4 +1,5 @@
-"""Public content: articles, offices with their hours, promotions."""
+"""Public content: services, the team, articles, pages, offices with their hours, offers,
+the menu and the home page."""
 
 import datetime
 import functools
@@ -9,11 +10,12 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
-from django.urls import reverse
+from django.urls import Resolver404, resolve, reverse
 from django.utils import timezone
 from django_cleanup.signals import cleanup_pre_delete
 from django_prose_editor.fields import ProseEditorField, create_sanitizer
 
+from clinic_site import navigation
 from clinic_site.models import phone_href
 
 from .images import (
@@ -115,7 +117,27 @@ class Article(ImageRenditionsMixin, models.Model):
         blank=True,
         help_text="Required when there is a picture: what it shows, for screen readers.",
     )
-    author = models.CharField(max_length=120, help_text="Name shown in the byline.")
+    author_profile = models.ForeignKey(
+        "Clinician",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="articles",
+        verbose_name="author",
+        help_text="The team member who wrote it: the byline links to their profile.",
+    )
+    author = models.CharField(
+        "guest author",
+        max_length=120,
+        blank=True,
+        help_text="Only for someone not on the team: their name, shown in the byline.",
+    )
+    services = models.ManyToManyField(
+        "Service",
+        blank=True,
+        related_name="articles",
+        help_text="The services this article is about: it is listed on their pages.",
+    )
     status = models.CharField(
         max_length=10,
         choices=Status.choices,
@@ -128,11 +150,20 @@ class Article(ImageRenditionsMixin, models.Model):
         help_text="A date in the future schedules the article: it appears by itself then.",
     )
     updated_at = models.DateTimeField(auto_now=True)
+    reviewer = models.ForeignKey(
+        "Clinician",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="reviewed_articles",
+        verbose_name="medically reviewed by",
+        help_text="Optional: the team member who checked the article.",
+    )
     reviewed_by = models.CharField(
-        "medically reviewed by",
+        "guest reviewer",
         max_length=120,
         blank=True,
-        help_text="Optional: the clinician who checked the article, with credentials.",
+        help_text="Only for a reviewer not on the team: name and credentials.",
     )
     reviewed_on = models.DateField(
         "medically reviewed on", null=True, blank=True, help_text="When they checked it."
@@ -157,14 +188,261 @@ class Article(ImageRenditionsMixin, models.Model):
 
     def clean(self):
         _image_alt_rule(self, "image", "image_alt")
-        if self.reviewed_on and not self.reviewed_by.strip():
-            raise ValidationError({"reviewed_by": "Say who reviewed the article."})
+        if self.author_profile_id and self.author.strip():
+            raise ValidationError(
+                {"author": "Choose a team member or type a guest author's name, not both."}
+            )
+        if not self.author_profile_id and not self.author.strip():
+            raise ValidationError({"author_profile": "Choose the author, or type a guest author."})
+        if self.reviewer_id and self.reviewed_by.strip():
+            raise ValidationError(
+                {"reviewed_by": "Choose a team member or type a guest reviewer, not both."}
+            )
+        if self.reviewed_on and not (self.reviewer_id or self.reviewed_by.strip()):
+            raise ValidationError({"reviewer": "Say who reviewed the article."})
         if self.reviewed_on and self.reviewed_on > timezone.localdate():
             raise ValidationError({"reviewed_on": "The review date cannot be in the future."})
 
     @property
     def is_public(self):
         return self.status == self.Status.PUBLISHED and self.published_at <= timezone.now()
+
+    @property
+    def author_name(self):
+        return self.author_profile.display_name if self.author_profile else self.author
+
+    @property
+    def reviewer_name(self):
+        return self.reviewer.display_name if self.reviewer else self.reviewed_by
+
+
+def _slug_field(max_length, what):
+    return models.SlugField(
+        max_length=max_length,
+        unique=True,
+        help_text="The last part of the web address. Filled in from the "
+        f"{'name' if what == 'profile' else 'title'}; change it only before publishing.",
+        error_messages={
+            "unique": f"Another {what} already uses this web address. "
+            "Change the slug so it is different."
+        },
+    )
+
+
+def picture_upload_to(instance, filename):
+    return f"{instance._meta.model_name}/{filename}"
+
+
+class WithPicture(ImageRenditionsMixin, models.Model):
+    """An optional picture with its size and its description."""
+
+    image = models.ImageField(
+        "picture",
+        upload_to=picture_upload_to,
+        blank=True,
+        width_field="image_width",
+        height_field="image_height",
+        validators=[validate_image_upload],
+        help_text="Optional (JPEG, PNG or WebP). A landscape picture works best.",
+    )
+    image_width = models.PositiveIntegerField(null=True, blank=True, editable=False)
+    image_height = models.PositiveIntegerField(null=True, blank=True, editable=False)
+    image_alt = models.CharField(
+        "picture description",
+        max_length=200,
+        blank=True,
+        help_text="Required when there is a picture: what it shows, for screen readers.",
+    )
+
+    class Meta:
+        abstract = True
+
+    def clean(self):
+        _image_alt_rule(self, "image", "image_alt")
+
+
+class PublishedQuerySet(models.QuerySet):
+    def published(self):
+        return self.filter(is_published=True)
+
+
+class Service(WithPicture):
+    """Something the clinic offers: a treatment, a programme, a membership."""
+
+    title = models.CharField(max_length=120, help_text="e.g. 'Dry needling'.")
+    slug = _slug_field(120, "service")
+    summary = models.CharField(
+        max_length=300, help_text="One or two sentences, shown on cards and to search engines."
+    )
+    body = ProseEditorField(
+        config={"extensions": ARTICLE_BODY_EXTENSIONS},
+        sanitize=sanitize_body,
+        blank=True,
+        help_text="The full description: what it is, how it works, what a session is like.",
+    )
+    who_it_helps = models.TextField(
+        "who it helps",
+        blank=True,
+        help_text="One item per line, e.g. 'Runners with knee pain'. Shown as a list.",
+    )
+    offices = models.ManyToManyField(
+        "Office",
+        blank=True,
+        related_name="services",
+        help_text="The offices that offer it. None ticked: it is not tied to an office.",
+    )
+    display_order = models.PositiveSmallIntegerField(
+        default=0, help_text="Services are listed from the lowest number up."
+    )
+    is_published = models.BooleanField(
+        "published", default=True, help_text="Untick to hide the service from the site."
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = PublishedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["display_order", "title"]
+        indexes = [
+            models.Index(fields=["is_published", "display_order"], name="service_public_idx")
+        ]
+
+    def __str__(self):
+        return self.title
+
+    def get_absolute_url(self):
+        return reverse("pages:service_detail", kwargs={"slug": self.slug})
+
+    @property
+    def is_public(self):
+        return self.is_published
+
+    @property
+    def who_it_helps_list(self):
+        return [line.strip(" -•*") for line in self.who_it_helps.splitlines() if line.strip()]
+
+
+class Clinician(WithPicture):
+    """A member of the team, shown on the team page and in article bylines."""
+
+    name = models.CharField(max_length=120, help_text="Full name, e.g. 'Sylvestra Ramirez'.")
+    slug = _slug_field(120, "profile")
+    credentials = models.CharField(
+        max_length=80,
+        blank=True,
+        help_text="Only real, current credentials, as they would sign: e.g. 'PT, DPT'.",
+    )
+    role = models.CharField(max_length=120, help_text="e.g. 'Physical therapist'.")
+    bio = ProseEditorField(
+        config={"extensions": ARTICLE_BODY_EXTENSIONS},
+        sanitize=sanitize_body,
+        blank=True,
+        help_text="A few friendly paragraphs: training, what they enjoy treating.",
+    )
+    services = models.ManyToManyField(
+        Service, blank=True, related_name="clinicians", help_text="What they provide."
+    )
+    offices = models.ManyToManyField(
+        "Office", blank=True, related_name="clinicians", help_text="Where patients find them."
+    )
+    languages = models.CharField(
+        "languages spoken",
+        max_length=200,
+        blank=True,
+        help_text="Separated by commas, e.g. 'English, Spanish'.",
+    )
+    display_order = models.PositiveSmallIntegerField(
+        default=0, help_text="The team page lists people from the lowest number up."
+    )
+    is_shown = models.BooleanField(
+        "shown on the site", default=True, help_text="Untick to hide the profile."
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class QuerySet(models.QuerySet):
+        def published(self):
+            return self.filter(is_shown=True)
+
+    objects = QuerySet.as_manager()
+
+    class Meta:
+        ordering = ["display_order", "name"]
+        verbose_name = "team member"
+        indexes = [models.Index(fields=["is_shown", "display_order"], name="clinician_public_idx")]
+
+    def __str__(self):
+        return self.display_name
+
+    def get_absolute_url(self):
+        return reverse("pages:clinician_detail", kwargs={"slug": self.slug})
+
+    @property
+    def is_public(self):
+        return self.is_shown
+
+    @property
+    def display_name(self):
+        return f"{self.name}, {self.credentials}" if self.credentials else self.name
+
+    @property
+    def language_list(self):
+        return [part.strip() for part in self.languages.split(",") if part.strip()]
+
+
+def validate_page_slug(value):
+    """A page may not take an address the site already answers (/articles/, /team/...)."""
+    try:
+        match = resolve(f"/{value}/")
+    except Resolver404:
+        return
+    if match.view_name != "pages:page_detail":
+        raise ValidationError(
+            "The site already uses /%(slug)s/ for something else. Choose another slug.",
+            params={"slug": value},
+        )
+
+
+class Page(WithPicture):
+    """A page of its own: About, Insurance & payment, New patients..."""
+
+    title = models.CharField(max_length=150, help_text="e.g. 'Insurance & payment'.")
+    slug = models.SlugField(
+        max_length=150,
+        unique=True,
+        validators=[validate_page_slug],
+        help_text="The page's web address: /slug/. Filled in from the title.",
+        error_messages={
+            "unique": "Another page already uses this web address. "
+            "Change the slug so it is different."
+        },
+    )
+    summary = models.CharField(
+        max_length=300, blank=True, help_text="Optional: one sentence for cards and search engines."
+    )
+    body = ProseEditorField(
+        config={"extensions": ARTICLE_BODY_EXTENSIONS},
+        sanitize=sanitize_body,
+        help_text="The page's text. Use the toolbar for headings, lists and links.",
+    )
+    is_published = models.BooleanField(
+        "published", default=True, help_text="Untick to hide the page (staff can still preview it)."
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = PublishedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["title"]
+
+    def __str__(self):
+        return self.title
+
+    def get_absolute_url(self):
+        return reverse("pages:page_detail", kwargs={"slug": self.slug})
+
+    @property
+    def is_public(self):
+        return self.is_published
 
 
 class Office(ImageRenditionsMixin, models.Model):
@@ -286,8 +564,8 @@ class Office(ImageRenditionsMixin, models.Model):
 
     @property
     def directions_url(self):
-        """A plain link to a maps search for the address; nothing is embedded."""
-        return "https://www.google.com/maps/search/?api=1&query=" + quote_plus(self.full_address)
+        """A plain link that opens directions to the address; nothing is embedded."""
+        return "https://www.google.com/maps/dir/?api=1&destination=" + quote_plus(self.full_address)
 
     @property
     def phone_href(self):
@@ -385,6 +663,14 @@ class Promotion(models.Model):
     applies_to = models.CharField(
         "what it applies to", max_length=200, help_text="e.g. 'fitness memberships'."
     )
+    service = models.ForeignKey(
+        Service,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="promotions",
+        help_text="Optional: the service it is for. The offer links to it and shows on its page.",
+    )
     description = models.TextField(
         blank=True, help_text="A few friendly sentences about the offer (plain text)."
     )
@@ -452,6 +738,135 @@ class Promotion(models.Model):
         return f"{symbol}{self.amount:,.2f}" if symbol else f"{self.amount:,.2f} {self.currency}"
 
 
+class MenuItem(models.Model):
+    """One link in the main menu or the footer: a page, a service or a built-in section."""
+
+    class Location(models.TextChoices):
+        MAIN = "main", "Main menu"
+        FOOTER = "footer", "Footer"
+
+    location = models.CharField(
+        max_length=10, choices=Location.choices, default=Location.MAIN, help_text="Where it shows."
+    )
+    section = models.CharField(
+        "built-in section",
+        max_length=30,
+        blank=True,
+        choices=navigation.section_choices,
+        help_text="A part of the site, e.g. Articles or Free consultation.",
+    )
+    page = models.ForeignKey(
+        Page, on_delete=models.CASCADE, null=True, blank=True, help_text="Or one of your pages."
+    )
+    service = models.ForeignKey(
+        Service, on_delete=models.CASCADE, null=True, blank=True, help_text="Or a service."
+    )
+    label = models.CharField(
+        max_length=60,
+        blank=True,
+        help_text="Optional: the link's text. Empty: the page's or section's own name.",
+    )
+    order = models.PositiveSmallIntegerField(default=0, help_text="Lowest number first.")
+
+    class Meta:
+        ordering = ["location", "order", "pk"]
+        verbose_name = "menu or footer link"
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    Q(section="", page__isnull=True, service__isnull=False)
+                    | Q(section="", page__isnull=False, service__isnull=True)
+                    | (~Q(section="") & Q(page__isnull=True, service__isnull=True))
+                ),
+                name="menu_item_one_target",
+                violation_error_message="Choose exactly one: a section, a page or a service.",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.get_location_display()}: {self.text}"
+
+    def clean(self):
+        if bool(self.section) + bool(self.page_id) + bool(self.service_id) != 1:
+            raise ValidationError("Choose exactly one: a built-in section, a page or a service.")
+
+    @property
+    def target(self):
+        return self.page or self.service
+
+    @property
+    def text(self):
+        if self.label:
+            return self.label
+        return str(self.target) if self.target else navigation.section_label(self.section)
+
+    @property
+    def url(self):
+        """The link, or None when it leads nowhere public (a hidden page or service)."""
+        if self.target is not None:
+            return self.target.get_absolute_url() if self.target.is_public else None
+        return navigation.section_url(self.section)
+
+
+class HomePage(WithPicture):
+    """What the home page says and features: one row, edited in admin."""
+
+    heading = models.CharField(
+        max_length=120, help_text="The large heading at the top, e.g. 'Move without pain'."
+    )
+    text = models.TextField(
+        max_length=600, help_text="One or two sentences under the heading (plain text)."
+    )
+    button_label = models.CharField(
+        max_length=40,
+        default="Book a free consultation",
+        help_text="The text of the button that opens the consultation form.",
+    )
+    services = models.ManyToManyField(
+        Service,
+        blank=True,
+        related_name="+",
+        verbose_name="featured services",
+        help_text="Shown as cards, in their own order. None: every published service.",
+    )
+    promotions = models.ManyToManyField(
+        "Promotion",
+        blank=True,
+        related_name="+",
+        verbose_name="featured offers",
+        help_text="None: every offer running today.",
+    )
+    articles = models.ManyToManyField(
+        Article,
+        blank=True,
+        related_name="+",
+        verbose_name="featured articles",
+        help_text="None: the three newest articles.",
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "home page"
+        verbose_name_plural = "home page"
+        constraints = [models.CheckConstraint(condition=Q(pk=1), name="home_page_single_row")]
+
+    def __str__(self):
+        return "Home page"
+
+    def save(self, *args, **kwargs):
+        self.pk = 1
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self):
+        return reverse("pages:home")
+
+    @classmethod
+    def load(cls):
+        return cls.objects.filter(pk=1).first() or cls(
+            heading="", text="", button_label="Book a free consultation"
+        )
+
+
 def _before_picture_save(sender, instance, **kwargs):
     """Strip a new picture's EXIF and record its size."""
     if instance.image and not instance.image._committed:
@@ -474,7 +889,7 @@ def _delete_renditions(sender, file, field_name, **kwargs):
         delete_renditions(file)
 
 
-PICTURE_MODELS = (Article, Office)
+PICTURE_MODELS = (Article, Office, Service, Clinician, Page, HomePage)
 for _model in PICTURE_MODELS:
     models.signals.pre_save.connect(_before_picture_save, sender=_model)
     models.signals.post_save.connect(_after_picture_save, sender=_model)

@@ -1,10 +1,11 @@
+from django.db.models import Prefetch
 from django.http import Http404
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 from django.views.generic import DetailView, ListView, TemplateView
 
 from .cache import limit_cache_until, public_page
-from .models import Article, Office, Promotion
+from .models import Article, Clinician, HomePage, Office, Page, Promotion, Service
 from .schedule import office_schedule
 
 
@@ -54,14 +55,25 @@ class HomeView(TemplateView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context["latest_articles"] = Article.objects.published()[:3]
+        home = context["home"] = HomePage.load()
         today = timezone.localdate()
+        featured = home.pk is not None
+        # Featured rows in the order staff gave them; none chosen: the usual lists.
+        articles = Article.objects.published().defer("body").select_related("author_profile")
+        chosen = list(articles.filter(pk__in=home.articles.all())) if featured else []
+        context["latest_articles"] = chosen or articles[:3]
+        services = Service.objects.published().defer("body")
+        chosen = list(services.filter(pk__in=home.services.all())) if featured else []
+        context["services"] = chosen or services
         # One list each for the page, its JSON-LD, the footer, the form and the banner.
         offices = list(Office.objects.active().with_schedule(today))
-        promotions = list(Promotion.objects.active(today))
+        promotions = list(Promotion.objects.active(today).select_related("service"))
         context["offices"] = context["site_offices"] = offices
-        context["promotions"] = promotions
         context["site_banners"] = [promo for promo in promotions if promo.show_as_banner]
+        if featured:
+            chosen = set(home.promotions.values_list("pk", flat=True))
+            promotions = [promo for promo in promotions if promo.pk in chosen] or promotions
+        context["promotions"] = promotions
         return context
 
 
@@ -71,12 +83,15 @@ class ArticleListView(ListView):
     paginate_by = 12
 
     def get_queryset(self):
-        return Article.objects.published().defer("body")
+        return Article.objects.published().defer("body").select_related("author_profile")
 
 
 @public_page
 class ArticleDetailView(StaffPreviewMixin, DetailView):
     model = Article
+
+    def get_queryset(self):
+        return super().get_queryset().select_related("author_profile", "reviewer")
 
     def public_queryset(self, qs):
         return qs.published()
@@ -136,3 +151,70 @@ class PromotionDetailView(StaffPreviewMixin, DetailView):
 
     def public_queryset(self, qs):
         return qs.active()
+
+
+@public_page
+class ServiceListView(ListView):
+    model = Service
+
+    def get_queryset(self):
+        return Service.objects.published().defer("body")
+
+
+@public_page
+class ServiceDetailView(StaffPreviewMixin, DetailView):
+    model = Service
+
+    def public_queryset(self, qs):
+        return qs.published()
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        service = self.object
+        context["articles"] = (
+            service.articles.published().defer("body").select_related("author_profile")[:6]
+        )
+        context["clinicians"] = service.clinicians.published().defer("bio")
+        context["service_offices"] = service.offices.active()
+        context["promotions"] = service.promotions.active()
+        return context
+
+
+@public_page
+class TeamView(ListView):
+    model = Clinician
+    template_name = "pages/team.html"
+
+    def get_queryset(self):
+        return (
+            Clinician.objects.published()
+            .defer("bio")
+            .prefetch_related(
+                Prefetch("services", Service.objects.published().only("title", "slug")),
+                Prefetch("offices", Office.objects.active().only("name", "slug")),
+            )
+        )
+
+
+@public_page
+class ClinicianDetailView(StaffPreviewMixin, DetailView):
+    model = Clinician
+
+    def public_queryset(self, qs):
+        return qs.published()
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        person = self.object
+        context["articles"] = person.articles.published().defer("body")[:6]
+        context["clinician_services"] = person.services.published().defer("body")
+        context["clinician_offices"] = person.offices.active()
+        return context
+
+
+@public_page
+class PageDetailView(StaffPreviewMixin, DetailView):
+    model = Page
+
+    def public_queryset(self, qs):
+        return qs.published()

@@ -134,6 +134,10 @@ def clinic_form_data(**overrides):
         "email": "hello@clinic.example",
         "time_zone": "America/New_York",
         "footer_text": "",
+        "brand_colour": "#0b5394",
+        "reply_promise": "We reply within one business day.",
+        "thank_you_text": "Thank you.",
+        "confirmation_text": "Thank you for asking.",
     }
     data.update(overrides)
     return data

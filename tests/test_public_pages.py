@@ -167,7 +167,7 @@ def test_office_detail_shows_address_phone_directions_hours_and_closures(client,
     html = client.get(office.get_absolute_url()).content.decode()
     assert "45 Wintonbury Ave, Ste 308" in html and "Bloomfield, CT 06002" in html
     assert 'href="tel:+18605550101"' in html
-    assert "https://www.google.com/maps/search/?api=1&amp;query=45+Wintonbury+Ave" in html
+    assert "https://www.google.com/maps/dir/?api=1&amp;destination=45+Wintonbury+Ave" in html
     assert "Get directions" in html
     assert "Staff training day" in html and "Old day" not in html
     assert 'aria-current="date"' in html  # today's row is highlighted

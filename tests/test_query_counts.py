@@ -57,8 +57,8 @@ def test_article_list_query_count_is_constant(client, django_assert_num_queries)
     ArticleFactory.create_batch(48)
     add_offices(9)
     many = count_queries(client, "/articles/")
-    # The count, the page of articles, the banner, the footer's offices.
-    assert few == many == 4
+    # The count, the page of articles, the banner, the footer's offices, the menus.
+    assert few == many == 5
     with django_assert_num_queries(few):
         client.get("/articles/?page=3", **SESSION_COOKIE)
 
@@ -68,7 +68,7 @@ def test_office_list_query_count_is_constant_with_14_hour_rows_each(client):
     few = count_queries(client, "/offices/")
     add_offices(27)
     many = count_queries(client, "/offices/")
-    assert few == many == 4  # offices (the footer's too), hours, closures, banner
+    assert few == many == 5  # offices (the footer's too), hours, closures, banner, menus
 
 
 def test_home_query_count_is_constant(client):
@@ -78,8 +78,9 @@ def test_home_query_count_is_constant(client):
     ArticleFactory.create_batch(20)
     add_offices(10)
     PromotionFactory.create_batch(3)
-    # Offices, hours, closures (list, JSON-LD, footer, form), offers (and banner), articles.
-    assert count_queries(client, "/") == few == 5
+    # Offices, hours, closures (list, JSON-LD, footer, form), offers (and banner), articles,
+    # services, the home page's row, the menus.
+    assert count_queries(client, "/") == few == 8
 
 
 def test_office_detail_query_count_is_constant(client):
@@ -89,8 +90,8 @@ def test_office_detail_query_count_is_constant(client):
     add_offices(20)
     for days in range(10, 20):
         ClosureFactory(office=office, date=timezone.localdate() + datetime.timedelta(days=days))
-    # The office, its hours, its closures, the banner, all offices (footer and form).
-    assert count_queries(client, office.get_absolute_url()) == few == 5
+    # The office, its hours, its closures, the banner, all offices (footer and form), menus.
+    assert count_queries(client, office.get_absolute_url()) == few == 6
 
 
 def test_article_detail_query_count_is_constant(client):
@@ -100,5 +101,5 @@ def test_article_detail_query_count_is_constant(client):
     few = count_queries(client, article.get_absolute_url())
     ArticleFactory.create_batch(30)
     add_offices(10)
-    # The article, related articles, the banner, all offices (footer and form).
-    assert count_queries(client, article.get_absolute_url()) == few == 4
+    # The article, related articles, the banner, all offices (footer and form), menus.
+    assert count_queries(client, article.get_absolute_url()) == few == 5

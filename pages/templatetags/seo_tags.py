@@ -43,6 +43,12 @@ def capture(parser, token):
     return CaptureNode(nodelist, bits[2])
 
 
+@register.filter
+def iso_datetime(value):
+    """For ``<time datetime>``: local time to the second; HTML allows at most 3 decimals."""
+    return seo.iso_datetime(value) if value else ""
+
+
 def _page_number(context):
     page_obj = context.get("page_obj")
     return getattr(page_obj, "number", None)
