@@ -8,7 +8,17 @@ from PIL import Image
 
 from clinic_site.models import ClinicSettings
 from contact.models import ConsultationRequest
-from pages.models import Article, Closure, Office, OpeningHours, Promotion
+from pages.models import (
+    Article,
+    Clinician,
+    Closure,
+    MenuItem,
+    Office,
+    OpeningHours,
+    Page,
+    Promotion,
+    Service,
+)
 
 
 def image_bytes(width=1600, height=900, fmt="JPEG", color=(30, 120, 200), exif=None):
@@ -114,3 +124,44 @@ def due_requests(count: int) -> list[ConsultationRequest]:
     ]
     ConsultationRequest.objects.bulk_create(rows)
     return list(ConsultationRequest.objects.order_by("next_attempt_at"))
+
+
+class ServiceFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Service
+
+    title = factory.Sequence(lambda n: f"Service number {n}")
+    slug = factory.Sequence(lambda n: f"service-{n}")
+    summary = "What the service is, in a sentence."
+    body = "<h2>How it works</h2><p>Body text.</p>"
+    who_it_helps = "Runners\nDesk workers"
+
+
+class ClinicianFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Clinician
+
+    name = factory.Sequence(lambda n: f"Pat Therapist {n}")
+    slug = factory.Sequence(lambda n: f"pat-therapist-{n}")
+    credentials = "PT, DPT"
+    role = "Physical therapist"
+    bio = "<p>Enjoys helping people move again.</p>"
+    languages = "English, Spanish"
+
+
+class PageFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Page
+
+    title = factory.Sequence(lambda n: f"Page number {n}")
+    slug = factory.Sequence(lambda n: f"page-{n}")
+    summary = "What the page is about."
+    body = "<p>Page text.</p>"
+
+
+class MenuItemFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = MenuItem
+
+    location = MenuItem.Location.MAIN
+    section = "articles"
