@@ -64,13 +64,14 @@ serve: $(STAMP)
 	$(PY) manage.py collectstatic --noinput --verbosity 0 && \
 	$(WITH_VENV) exec $(VENV)/bin/honcho --no-colour start
 
-# Node packages for the browser tests (axe-core) and `make audit` (Lighthouse CI), as locked.
-# Without npm the browser tests are skipped (they say what to install).
+# Node packages for the browser tests (axe-core, pa11y) and `make audit` (Lighthouse CI), as
+# locked. Without npm the browser tests are skipped (they say what to install). Puppeteer
+# (pa11y's) never downloads a browser: the tests use Debian's Chromium (.puppeteerrc.cjs too).
 NPM_STAMP := node_modules/.installed
 
 $(NPM_STAMP): package.json package-lock.json
 	@if command -v npm >/dev/null 2>&1; then \
-	  npm ci --no-audit --no-fund && touch $@; \
+	  PUPPETEER_SKIP_DOWNLOAD=1 npm ci --no-audit --no-fund && touch $@; \
 	else \
 	  echo "npm not found: browser tests will be skipped (install Node.js 20 and npm)."; \
 	fi

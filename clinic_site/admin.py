@@ -2,11 +2,12 @@ from django.contrib import admin
 from django.http import HttpResponseRedirect
 from django.urls import reverse
 
+from .history import HistoryAdmin
 from .models import ClinicSettings
 
 
 @admin.register(ClinicSettings)
-class ClinicSettingsAdmin(admin.ModelAdmin):
+class ClinicSettingsAdmin(HistoryAdmin):
     """One row: the list page goes straight to it, and no second row can be added."""
 
     fieldsets = [
@@ -21,7 +22,22 @@ class ClinicSettingsAdmin(admin.ModelAdmin):
         ),
         (
             "What patients are told",
-            {"fields": ["reply_promise", "thank_you_text", "confirmation_text"]},
+            {
+                "fields": [
+                    "reply_promise",
+                    "consultation_heading",
+                    "consultation_intro",
+                    "thank_you_text",
+                    "confirmation_text",
+                ]
+            },
+        ),
+        (
+            "Introductions of the site's sections",
+            {
+                "fields": ["services_intro", "team_intro", "articles_intro", "offices_intro"],
+                "classes": ["collapse"],
+            },
         ),
         (
             "How patients reach you",

@@ -1,5 +1,7 @@
 """The brand colour: WCAG contrast checks and the shades derived from it (theme.css)."""
 
+import functools
+import hashlib
 import re
 
 from django.core.exceptions import ValidationError
@@ -70,3 +72,16 @@ def theme(colour: str) -> dict[str, str]:
         "brand_on_tint": darkest_needed(colour, tint),
         "brand_border": mix(colour, WHITE, 0.7),
     }
+
+
+@functools.lru_cache(maxsize=16)
+def stylesheet(colour: str) -> str:
+    """theme.css: the shades as custom properties (--clinic-brand, ...) that site.css uses."""
+    shades = theme(colour).items()
+    properties = "".join(f"--clinic-{key.replace('_', '-')}:{value};" for key, value in shades)
+    return f":root{{{properties}}}\n"
+
+
+def theme_version(colour: str) -> str:
+    """Changes with theme.css (the colour, or how shades are derived): its link's ``?v=``."""
+    return hashlib.sha256(stylesheet(colour).encode()).hexdigest()[:10]

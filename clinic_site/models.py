@@ -6,17 +6,28 @@ from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.urls import reverse
 
 from .cache import VERSION_KEY, current_version
-from .colours import validate_brand_colour
+from .colours import theme_version, validate_brand_colour
+
+LOGO_MAX_HEIGHT = 48  # px, as the help text says; site.css caps it there too
+
+
+def e164(number: str) -> str:
+    """'(860) 555-0100' -> '+18605550100': a ten-digit number (or 1 and ten) is a US one."""
+    digits = "".join(ch for ch in number if ch.isdigit() or ch == "+")
+    if digits and not digits.startswith("+"):
+        if len(digits) == 10:
+            digits = "+1" + digits
+        elif len(digits) == 11 and digits.startswith("1"):
+            digits = "+" + digits
+    return digits
 
 
 def phone_href(number: str) -> str:
-    """A ``tel:`` link; a ten-digit number is taken for a US one (+1)."""
-    digits = "".join(ch for ch in number if ch.isdigit() or ch == "+")
-    if digits and not digits.startswith("+") and len(digits) == 10:
-        digits = "+1" + digits
-    return f"tel:{digits}"
+    """A ``tel:`` link, in E.164 where the number allows (see ``e164``)."""
+    return f"tel:{e164(number)}"
 
 
 class ClinicSettings(models.Model):
@@ -38,9 +49,14 @@ class ClinicSettings(models.Model):
     logo = models.ImageField(
         upload_to="brand/",
         blank=True,
+        width_field="logo_width",
+        height_field="logo_height",
         help_text="Optional: shown in the header instead of the name, at most 48 px tall "
         "(PNG or WebP with a transparent background works best; the name stays its text).",
     )
+    # The logo's size, so the header reserves its space before it loads (no layout shift).
+    logo_width = models.PositiveIntegerField(null=True, blank=True, editable=False)
+    logo_height = models.PositiveIntegerField(null=True, blank=True, editable=False)
     brand_colour = models.CharField(
         max_length=7,
         default="#0b5394",
@@ -65,6 +81,42 @@ class ClinicSettings(models.Model):
         "someone from our team will get in touch to find a time that suits you.",
         help_text="The opening of the email a patient receives after sending the form "
         "(plain text). It never repeats what they typed.",
+    )
+    consultation_heading = models.CharField(
+        max_length=120,
+        default="Not sure where to start? Your first consultation is free",
+        help_text="The heading of the box inviting patients to ask for a consultation.",
+    )
+    consultation_intro = models.TextField(
+        max_length=400,
+        default="Tell us how to reach you and a physical therapist will get back to you to "
+        "set up a free consultation or assessment.",
+        help_text="One or two sentences in that box and above the form (plain text).",
+    )
+    services_intro = models.CharField(
+        max_length=300,
+        blank=True,
+        default="What we offer. Not sure which is right for you? Ask us: the first "
+        "consultation is free.",
+        help_text="The sentence under the heading of the services page.",
+    )
+    team_intro = models.CharField(
+        max_length=300,
+        blank=True,
+        default="Who we are, what we treat and where to find us.",
+        help_text="The sentence under the heading of the team page.",
+    )
+    articles_intro = models.CharField(
+        max_length=300,
+        blank=True,
+        default="Plain-language guides about pain, treatment and recovery.",
+        help_text="The sentence under the heading of the articles page.",
+    )
+    offices_intro = models.CharField(
+        max_length=300,
+        blank=True,
+        default="Find the office nearest you, with its phone number and today's hours.",
+        help_text="The sentence under the heading of the offices page.",
     )
     footer_text = models.TextField(
         blank=True, help_text="A short note at the bottom of every page (e.g. copyright line)."
@@ -111,6 +163,19 @@ class ClinicSettings(models.Model):
         if version is not None:
             cache.set(cls.CACHE_KEY, (version, obj), 300)
         return obj
+
+    @property
+    def logo_size(self):
+        """(width, height) the header shows the logo at: at most 48 px tall, never enlarged."""
+        if not (self.logo and self.logo_width and self.logo_height):
+            return None
+        height = min(LOGO_MAX_HEIGHT, self.logo_height)
+        return round(self.logo_width * height / self.logo_height), height
+
+    @property
+    def theme_css_url(self):
+        """/theme.css with a version that changes with the colour, so it may be cached a year."""
+        return f"{reverse('theme_css')}?v={theme_version(self.brand_colour)}"
 
     @property
     def phone_href(self):

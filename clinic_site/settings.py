@@ -139,6 +139,8 @@ INSTALLED_APPS = [
     "crispy_bootstrap5",
     "bootstrap",
     "django_prose_editor",
+    "reversion",  # content history: who changed what, and restore (clinic_site/history.py)
+    "reversion_compare",  # the history page's "compare two versions"
     "clinic_site",  # site-wide: clinic settings, staff groups, sitemap and breadcrumbs
     "pages",
     "contact",
@@ -149,6 +151,9 @@ INSTALLED_APPS = [
     # Last, as django-cleanup asks: deletes replaced or deleted files after commit.
     "django_cleanup.apps.CleanupConfig",
 ]
+# The history's comparison tells a changed link (an article's author) by the row it points
+# to; the library's default compares whole versions and lists unchanged links as changed.
+REVERSION_COMPARE_FOREIGN_OBJECTS_AS_ID = True
 
 MIDDLEWARE = [
     # First: drops X-Forwarded-Proto from untrusted peers before the HTTPS redirect.

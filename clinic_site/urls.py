@@ -6,7 +6,7 @@ from django.urls import include, path, re_path
 from clinic_site.health import healthz
 from clinic_site.media import serve_media
 from clinic_site.sitemaps import site_sitemaps
-from clinic_site.views import FaviconView, robots_txt
+from clinic_site.views import FaviconView, robots_txt, theme_css
 
 admin.site.site_header = "Clinic website"
 admin.site.site_title = "Clinic website admin"
@@ -18,6 +18,7 @@ urlpatterns = [
     path("robots.txt", robots_txt, name="robots_txt"),
     path("favicon.ico", FaviconView.as_view(), name="favicon"),
     path("healthz", healthz, name="healthz"),
+    path("theme.css", theme_css, name="theme_css"),
     re_path(rf"^{settings.MEDIA_URL.lstrip('/')}(?P<path>.+)$", serve_media, name="media"),
     path("", include("contact.urls")),
     path("", include("pages.urls")),

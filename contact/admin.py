@@ -1,12 +1,18 @@
 import csv
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.http import HttpResponse
+from django.shortcuts import redirect
+from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 
+from clinic_site.history import HistoryAdmin
 from clinic_site.models import ClinicSettings
 
 from .models import (
@@ -73,13 +79,14 @@ class StaffNoteInline(admin.TabularInline):
 PATIENT_FIELDS = ["name", "phone", "email"]
 REQUEST_FIELDS = [
     "office",
+    "service",
     "contact_method",
     "best_time",
     "message",
     "source_path",
     "received_at",
 ]
-CONSENT_FIELDS = ["consent_at", "privacy_notice_version"]
+CONSENT_FIELDS = ["consent_at", "privacy_notice_agreed"]
 MAIL_FIELDS = [
     "notification_status",
     "notified_at",
@@ -99,15 +106,16 @@ class ConsultationRequestAdmin(admin.ModelAdmin):
         "received_at",
         "name",
         "office",
+        "service",
         "status",
         "assigned_to",
         "notification_state",
         "overdue",
     ]
-    list_filter = ["status", "office", "received_at", MailFailedFilter, OverdueFilter]
+    list_filter = ["status", "office", "service", "received_at", MailFailedFilter, OverdueFilter]
     search_fields = ["name", "email", "phone"]
     date_hierarchy = "received_at"
-    list_select_related = ["office", "assigned_to"]
+    list_select_related = ["office", "service", "assigned_to"]
     inlines = [StaffNoteInline]
     readonly_fields = [
         *PATIENT_FIELDS,
@@ -130,16 +138,16 @@ class ConsultationRequestAdmin(admin.ModelAdmin):
             "Their request",
             {
                 "fields": REQUEST_FIELDS,
-                "description": "Which office they chose, how and when they would like to be "
-                "contacted, their message, and the page they sent it from.",
+                "description": "Which office and service they chose, how and when they would "
+                "like to be contacted, their message, and the page they sent it from.",
             },
         ),
         (
             "Consent",
             {
                 "fields": CONSENT_FIELDS,
-                "description": "When the patient agreed to the privacy notice, and which "
-                "version of it they saw.",
+                "description": "When the patient agreed to the privacy notice, and the exact "
+                "version they saw: the link opens its text as it was then.",
             },
         ),
         (
@@ -224,6 +232,17 @@ class ConsultationRequestAdmin(admin.ModelAdmin):
     def overdue(self, obj):
         return obj.is_overdue
 
+    @admin.display(description="privacy notice agreed to")
+    def privacy_notice_agreed(self, obj):
+        notice = obj.privacy_notice
+        if notice is not None:
+            url = reverse("admin:contact_privacynotice_text", args=[notice.pk])
+            return format_html('<a href="{}">Version {} (read the text)</a>', url, notice.version)
+        if obj.privacy_notice_version:
+            # Sent before each version's text was kept.
+            return f"Version {obj.privacy_notice_version} (its text was not kept)"
+        return "Not recorded"
+
     # ------------------------------------------------------------------ actions
 
     def _set_status(self, request, queryset, status):
@@ -295,6 +314,7 @@ class ConsultationRequestAdmin(admin.ModelAdmin):
                 "id",
                 "received at",
                 "office",
+                "service",
                 "name",
                 "phone",
                 "email",
@@ -306,7 +326,8 @@ class ConsultationRequestAdmin(admin.ModelAdmin):
                 "staff notified at",
             ]
         )
-        rows = queryset.select_related("office", "assigned_to").order_by("received_at", "pk")
+        rows = queryset.select_related("office", "service", "assigned_to")
+        rows = rows.order_by("received_at", "pk")
         for row in rows:
             assignee = row.assigned_to
             writer.writerow(
@@ -315,6 +336,7 @@ class ConsultationRequestAdmin(admin.ModelAdmin):
                     row.pk,
                     clinic_time(row.received_at),
                     row.office.name if row.office else "",
+                    row.service.title if row.service else "",
                     row.name,
                     row.phone,
                     row.email,
@@ -351,18 +373,99 @@ class NotificationRecipientAdmin(admin.ModelAdmin):
 
 
 @admin.register(PrivacyNotice)
-class PrivacyNoticeAdmin(admin.ModelAdmin):
-    list_display = ["title", "version", "updated_at"]
-    readonly_fields = ["version", "updated_at"]
-    view_on_site = True
-    fieldsets = [
-        (
-            None,
-            {
-                "fields": ["title", "body", "version", "updated_at"],
-                "description": "The text the consent box on the consultation form links to. "
-                "Each saved change gets a new version number, and every request records the "
-                "version the patient agreed to. Use 'View on site' to check how it reads.",
-            },
-        ),
-    ]
+class PrivacyNoticeAdmin(HistoryAdmin):
+    """Each saved change is a new version; versions already published are only read."""
+
+    list_display = ["title", "version", "published_at"]
+    readonly_fields = ["version", "published_at", "text"]
+    fields = ["title", "body", "version", "published_at"]
+    read_only_fields = ["title", "text", "version", "published_at"]
+    description = (
+        "The text the consent box on the consultation form links to. Saving a changed text "
+        "publishes it as a new version, and the website shows the newest one; earlier "
+        "versions stay exactly as they were, because every request links to the version its "
+        "patient agreed to. Only the newest version can be edited. Use 'View on site' to check "
+        "how it reads."
+    )
+    read_only_description = (
+        "Exactly the text patients agreed to while this version was the newest. It never "
+        "changes: a changed text is published as a new version."
+    )
+
+    def get_urls(self):
+        read = self.admin_site.admin_view(self.read_view)
+        return [
+            path("<path:object_id>/text/", read, name="contact_privacynotice_text"),
+            *super().get_urls(),
+        ]
+
+    def read_view(self, request, object_id):
+        """The change page of one version, read-only for everyone (linked from requests)."""
+        if request.method not in ("GET", "HEAD"):
+            raise PermissionDenied
+        request.privacy_notice_read_only = True
+        return self.change_view(request, object_id)
+
+    def _editable(self, request, obj):
+        if getattr(request, "privacy_notice_read_only", False):
+            return False
+        # Only the newest version is edited (into a newer one); older ones are history.
+        return obj is None or obj.pk == self._newest_pk()
+
+    def _newest_pk(self):
+        return PrivacyNotice.objects.values_list("pk", flat=True).first()
+
+    def has_change_permission(self, request, obj=None):
+        return super().has_change_permission(request, obj) and self._editable(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        read_only = getattr(request, "privacy_notice_read_only", False)
+        return not read_only and super().has_delete_permission(request, obj)
+
+    def get_fieldsets(self, request, obj=None):
+        editable = obj is None or self.has_change_permission(request, obj)
+        if editable:
+            return [(None, {"fields": self.fields, "description": self.description})]
+        return [
+            (None, {"fields": self.read_only_fields, "description": self.read_only_description})
+        ]
+
+    def view_on_site(self, obj):
+        # The public page shows the newest version only.
+        return obj.get_absolute_url() if obj.pk == self._newest_pk() else None
+
+    @admin.display(description="text")
+    def text(self, obj):
+        # The body as patients read it; sanitised when it was saved (pages.sanitize_body).
+        return mark_safe(obj.body)
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            old = PrivacyNotice.objects.get(pk=obj.pk)
+            if (old.title, old.body) == (obj.title, obj.body):
+                return  # nothing changed: no new version
+            obj.previous_version = old.version
+            obj.pk, obj.version, obj._state.adding = None, None, True
+        super().save_model(request, obj, form, change)
+
+    def log_change(self, request, obj, message):
+        if getattr(obj, "previous_version", None) is None:
+            return super().log_change(request, obj, message)
+        message = f"Published as version {obj.version}, changed from {obj.previous_version}."
+        return self.log_addition(request, obj, message)
+
+    def response_change(self, request, obj):
+        previous = getattr(obj, "previous_version", None)
+        if previous is None:
+            return super().response_change(request, obj)
+        self.message_user(
+            request,
+            f"Published as version {obj.version}. Version {previous} stays as it was, for the "
+            "requests whose patients agreed to it.",
+            messages.SUCCESS,
+        )
+        if "_continue" in request.POST:
+            return redirect("admin:contact_privacynotice_change", obj.pk)
+        if "_addanother" in request.POST:
+            return redirect("admin:contact_privacynotice_add")
+        return self.response_post_save_change(request, obj)

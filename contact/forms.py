@@ -3,13 +3,14 @@ import unicodedata
 from urllib.parse import urlsplit
 
 from crispy_forms.helper import FormHelper
-from crispy_forms.layout import HTML, Div, Field, Fieldset, Layout, Submit
+from crispy_forms.layout import HTML, Div, Field, Layout, Submit
 from django import forms
 from django.urls import Resolver404, resolve, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
-from pages.models import Office
+from clinic_site.models import ClinicSettings
+from pages.models import Office, Service
 
 from .mail import public_address_problem
 from .models import ConsultationRequest, MailStatus, PrivacyNotice
@@ -102,7 +103,42 @@ class SourcePathField(forms.CharField):
         return path
 
 
+class NoticeVersionField(forms.CharField):
+    """The privacy notice version the form showed, or None (never refused: it is hidden)."""
+
+    def clean(self, value):
+        value = value.strip() if isinstance(value, str) else ""
+        return int(value) if value.isascii() and value.isdigit() and len(value) < 10 else None
+
+
+class PlainParagraph(HTML):
+    """A paragraph of staff-written text: escaped, never read as template code."""
+
+    def __init__(self, text, css_class=""):
+        super().__init__(text)
+        self.css_class = css_class
+
+    def render(self, form, context, **kwargs):
+        return format_html('<p class="{}">{}</p>', self.css_class, self.html)
+
+
+def current_notice_version():
+    """The privacy notice version a form shows; read only when an empty form is drawn."""
+    notice = PrivacyNotice.current()
+    return notice.version if notice else ""
+
+
 class ConsultationRequestForm(forms.ModelForm):
+    service = forms.ModelChoiceField(
+        queryset=Service.objects.none(),
+        required=False,
+        empty_label="Not sure yet",
+        label="What are you interested in?",
+        error_messages={
+            "invalid_choice": "That service is no longer on our website. Please choose "
+            "another one, or 'Not sure yet'.",
+        },
+    )
     office = forms.ModelChoiceField(
         queryset=Office.objects.none(),
         required=False,
@@ -117,10 +153,21 @@ class ConsultationRequestForm(forms.ModelForm):
     website = forms.CharField(required=False, label="Leave this field empty")
     started = forms.CharField(required=False, widget=forms.HiddenInput)
     source = SourcePathField(required=False, widget=forms.HiddenInput)
+    # The version of the privacy notice this form linked to: the one the patient agrees to.
+    privacy_version = NoticeVersionField(required=False, widget=forms.HiddenInput)
 
     class Meta:
         model = ConsultationRequest
-        fields = ["name", "phone", "email", "office", "contact_method", "best_time", "message"]
+        fields = [
+            "name",
+            "phone",
+            "email",
+            "service",
+            "office",
+            "contact_method",
+            "best_time",
+            "message",
+        ]
         labels = {
             "name": "Your name",
             "contact_method": "How should we contact you?",
@@ -148,10 +195,12 @@ class ConsultationRequestForm(forms.ModelForm):
             "message": forms.Textarea(attrs={"rows": 3, "maxlength": 1000}),
         }
 
-    def __init__(self, *args, office=None, source="", offices=None, **kwargs):
+    def __init__(self, *args, office=None, service=None, source="", offices=None, **kwargs):
         initial = kwargs.setdefault("initial", {})
         if office is not None:
             initial.setdefault("office", office.pk)
+        if service is not None:
+            initial.setdefault("service", service.pk)
         initial.setdefault("source", source)
         initial.setdefault("contact_method", ConsultationRequest.ContactMethod.PHONE)
         initial.setdefault("best_time", ConsultationRequest.BestTime.MORNING)
@@ -162,10 +211,13 @@ class ConsultationRequestForm(forms.ModelForm):
             office_field.choices = [("", office_field.empty_label)] + [
                 (choice.pk, choice.name) for choice in offices
             ]
+        # One query, when the select is drawn or a POST is checked: published services only.
+        self.fields["service"].queryset = Service.objects.published().only("id", "title")
         # Radio buttons with a default need no empty "---------" choice.
         self.fields["contact_method"].choices = ConsultationRequest.ContactMethod.choices
         self.fields["best_time"].choices = ConsultationRequest.BestTime.choices
         self.fields["started"].initial = sign_form_start()
+        self.fields["privacy_version"].initial = current_notice_version
         self.is_spam = False
         self.flag_reason = ""
         privacy_url = reverse("contact:privacy")
@@ -183,12 +235,14 @@ class ConsultationRequestForm(forms.ModelForm):
         self.helper.attrs = {"novalidate": ""}
         # No per-visitor CSRF token: the form sits in cached pages (see contact/csrf.py).
         self.helper.disable_csrf = True
+        # A Div, not a Fieldset: a fieldset needs a legend (WCAG H71), and the radio
+        # groups inside already have their own.
         self.helper.layout = Layout(
-            Fieldset(
-                "",
+            Div(
                 "name",
                 "phone",
                 "email",
+                "service",
                 "office",
                 Field("contact_method"),
                 Field("best_time"),
@@ -198,7 +252,10 @@ class ConsultationRequestForm(forms.ModelForm):
             Div("website", css_class="hp-field", aria_hidden="true"),
             "started",
             "source",
-            HTML('<p class="small text-body-secondary">We reply within one business day.</p>'),
+            "privacy_version",
+            PlainParagraph(
+                ClinicSettings.load().reply_promise, css_class="small text-body-secondary"
+            ),
             Submit("submit", "Ask for my free consultation", css_class="btn-lg"),
         )
 
@@ -251,13 +308,20 @@ class ConsultationRequestForm(forms.ModelForm):
         self.is_spam = bool(cleaned.get("website"))
         return cleaned
 
+    def agreed_notice(self):
+        """The version the form showed; the newest if that one is gone (or the field was)."""
+        version = self.cleaned_data.get("privacy_version")
+        notice = PrivacyNotice.objects.filter(version=version).first() if version else None
+        return notice or PrivacyNotice.current()
+
     def save(self, commit=True):
         consultation = super().save(commit=False)
         now = timezone.now()
         consultation.consent_at = now
         consultation.received_at = now
         consultation.next_attempt_at = now
-        notice = PrivacyNotice.current()
+        notice = self.agreed_notice()
+        consultation.privacy_notice = notice
         consultation.privacy_notice_version = notice.version if notice else None
         consultation.source_path = self.cleaned_data.get("source", "")
         if not consultation.email:

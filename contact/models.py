@@ -24,31 +24,59 @@ def retry_delay(attempts: int) -> datetime.timedelta:
     return datetime.timedelta(seconds=min(seconds, RETRY_MAX_SECONDS))
 
 
-class PrivacyNotice(models.Model):
-    """The privacy notice the consent box links to. Each saved change is a new version."""
+class PrivacyNoticeChanged(Exception):
+    """A published version's text was changed in place instead of saved as a new version."""
 
-    title = models.CharField(max_length=150, default="Privacy notice")
+
+class PrivacyNotice(models.Model):
+    """One published version of the privacy notice the consent box links to.
+
+    A version's text never changes once saved: requests link to the one their patient
+    agreed to. A changed notice is saved as a new row (the admin does that).
+    """
+
+    title = models.CharField(
+        max_length=150,
+        default="Privacy notice",
+        help_text="The heading of the notice, e.g. 'Privacy notice'.",
+    )
     body = ProseEditorField(
         config={"extensions": ARTICLE_BODY_EXTENSIONS},
         sanitize=sanitize_body,
         help_text="What the clinic does with what patients send through the website.",
     )
     version = models.PositiveIntegerField(
-        default=1, editable=False, help_text="Goes up by one each time the text changes."
+        editable=False, help_text="Goes up by one with each changed text that is saved."
     )
-    updated_at = models.DateTimeField(auto_now=True)
+    published_at = models.DateTimeField("published at", auto_now_add=True)
 
     class Meta:
         ordering = ["-version"]
+        verbose_name = "privacy notice"
+        constraints = [
+            models.UniqueConstraint(fields=["version"], name="unique_privacy_notice_version")
+        ]
 
     def __str__(self):
         return f"{self.title} (version {self.version})"
 
     def save(self, *args, **kwargs):
-        if self.pk:
-            old = PrivacyNotice.objects.filter(pk=self.pk).values("title", "body").first()
-            if old and (old["title"], old["body"]) != (self.title, self.body):
-                self.version += 1
+        if self._state.adding:
+            # Always the next number, also for a deleted version restored from its history.
+            latest = PrivacyNotice.objects.aggregate(latest=models.Max("version"))["latest"]
+            self.version = (latest or 0) + 1
+        else:
+            old = PrivacyNotice.objects.filter(pk=self.pk).values("title", "body", "version")
+            old = old.first()
+            if old and (old["title"], old["body"], old["version"]) != (
+                self.title,
+                self.body,
+                self.version,
+            ):
+                raise PrivacyNoticeChanged(
+                    f"Version {old['version']} of the privacy notice is what patients agreed "
+                    "to: save a changed text as a new version instead."
+                )
         super().save(*args, **kwargs)
 
     def get_absolute_url(self):
@@ -56,7 +84,8 @@ class PrivacyNotice(models.Model):
 
     @classmethod
     def current(cls):
-        return cls.objects.order_by("-updated_at").first()
+        """The newest version: the one the public page and the form show."""
+        return cls.objects.order_by("-version").first()
 
 
 class NotificationRecipient(models.Model):
@@ -167,6 +196,14 @@ class ConsultationRequest(models.Model):
         related_name="consultation_requests",
         help_text="Empty: the patient has no preference.",
     )
+    service = models.ForeignKey(
+        "pages.Service",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="consultation_requests",
+        help_text="What the patient said they are interested in. Empty: not chosen.",
+    )
     contact_method = models.CharField(
         "preferred contact method", max_length=10, choices=ContactMethod.choices
     )
@@ -174,6 +211,16 @@ class ConsultationRequest(models.Model):
     message = models.TextField("what they would like help with", max_length=1000, blank=True)
     consent_at = models.DateTimeField("consent given at")
     privacy_notice_version = models.PositiveIntegerField(null=True, blank=True)
+    # Null for requests sent before each version was kept (privacy_notice_version says which).
+    privacy_notice = models.ForeignKey(
+        PrivacyNotice,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="consultation_requests",
+        verbose_name="privacy notice agreed to",
+        help_text="The exact version of the privacy notice the patient agreed to.",
+    )
     source_path = models.CharField("sent from page", max_length=200, blank=True)
     received_at = models.DateTimeField(default=timezone.now, db_index=True)
 

@@ -4,7 +4,8 @@ Each request row is its own outbox. A worker claims one due row at a time with a
 conditional UPDATE (after ``select_for_update(skip_locked=True)`` where the database has
 it), which moves ``next_attempt_at`` forward by a lease: another worker cannot claim the
 same row, and a worker killed mid-send leaves a row that becomes due again when the lease
-ends. Nothing the patient typed goes into a staff mail or a log line.
+ends. Nothing the patient typed goes into a staff mail or a log line (an office and a
+service are not health details: they are named).
 """
 
 import datetime
@@ -60,13 +61,22 @@ def _admin_url(consultation: ConsultationRequest) -> str:
     return settings.SITE_URL + consultation.get_admin_url()
 
 
+def one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
 def build_staff_notification(consultation: ConsultationRequest, recipients, clinic) -> EmailMessage:
-    """Which office, when, and a link to admin: never a name, phone, email or message."""
+    """Which office and service, when, and a link to admin: never a name, phone, email or
+    message."""
     office = consultation.office.name if consultation.office else "No office preference"
+    service = consultation.service.title if consultation.service else "not chosen"
     received = timezone.localtime(consultation.received_at, clinic.tzinfo)
     context = {
         "consultation_id": consultation.pk,
-        "office": office,
+        "office": one_line(office),
+        "service": one_line(service),
+        # What the patient was promised, so staff can keep to it.
+        "reply_promise": one_line(clinic.reply_promise),
         "received": received,
         "admin_url": _admin_url(consultation),
         "clinic": clinic,
@@ -78,7 +88,7 @@ def build_staff_notification(consultation: ConsultationRequest, recipients, clin
         subject += ", needs review"
     body = render_to_string("contact/emails/staff_notification.txt", context)
     return EmailMessage(
-        subject=" ".join(subject.split()),
+        subject=one_line(subject),
         body=body,
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=recipients,
@@ -91,7 +101,7 @@ def build_confirmation(consultation: ConsultationRequest, clinic) -> EmailMessag
     phone = office.phone if office and office.phone else clinic.phone
     context = {"clinic": clinic, "phone": phone}
     return EmailMessage(
-        subject=" ".join(f"We received your request · {clinic.name}".split()),
+        subject=one_line(f"We received your request · {clinic.name}"),
         body=render_to_string("contact/emails/patient_confirmation.txt", context),
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[consultation.email],
@@ -124,7 +134,7 @@ def claim_next(now=None) -> ConsultationRequest | None:
                 ),
             )
         if claimed:
-            return ConsultationRequest.objects.select_related("office").get(pk=row.pk)
+            return ConsultationRequest.objects.select_related("office", "service").get(pk=row.pk)
         # Another worker took it between our read and our update: look again.
 
 

@@ -1,4 +1,5 @@
 import logging
+import re
 from http import HTTPStatus
 
 from django.core.exceptions import SuspiciousOperation
@@ -15,7 +16,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.generic import FormView, TemplateView
 
 from pages.cache import public_page
-from pages.models import Office
+from pages.models import Office, Service
 
 from .csrf import forgery_reason, reject
 from .forms import ConsultationRequestForm
@@ -34,10 +35,22 @@ RATE_LIMIT_MESSAGE = (
 )
 
 
+def _is_slug(value):
+    # Anything else (a NUL byte, 5,000 characters) could only be a miss, or an error.
+    return bool(value) and len(value) <= 120 and re.fullmatch(r"[-\w]+", value) is not None
+
+
 def _office_from_slug(slug):
-    if not slug or len(slug) > 120:
+    if not _is_slug(slug):
         return None
     return Office.objects.active().filter(slug=slug).first()
+
+
+def _service_from_slug(slug):
+    """A published service, or None: a hidden or unknown one is not offered, never an error."""
+    if not _is_slug(slug):
+        return None
+    return Service.objects.published().filter(slug=slug).only("id", "title").first()
 
 
 # Nothing a patient types may reach error reports or logs. Forgery is checked by
@@ -74,6 +87,7 @@ class ConsultationRequestView(FormView):
     def get_form_kwargs(self):
         kwargs = super().get_form_kwargs()
         kwargs["office"] = _office_from_slug(self.request.GET.get("office"))
+        kwargs["service"] = _service_from_slug(self.request.GET.get("service"))
         kwargs["source"] = self.request.GET.get("from", "") or self.request.path
         return kwargs
 

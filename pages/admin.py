@@ -5,6 +5,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
+from clinic_site.history import HistoryAdmin
+
 from .cache import invalidate
 from .images import CheckedImageField
 from .models import (
@@ -25,7 +27,7 @@ IMAGE_FIELD_OVERRIDES = {models.ImageField: {"form_class": CheckedImageField}}
 
 
 @admin.register(Article)
-class ArticleAdmin(admin.ModelAdmin):
+class ArticleAdmin(HistoryAdmin):
     formfield_overrides = IMAGE_FIELD_OVERRIDES
     list_display = ["title", "status", "published_at", "is_live", "author_name", "updated_at"]
     list_filter = ["status", "published_at", "author_profile", "services"]
@@ -112,7 +114,7 @@ class ClosureInline(admin.TabularInline):
 
 
 @admin.register(Office)
-class OfficeAdmin(admin.ModelAdmin):
+class OfficeAdmin(HistoryAdmin):
     formfield_overrides = IMAGE_FIELD_OVERRIDES
     list_display = ["name", "city", "phone", "is_active", "display_order"]
     list_editable = ["display_order"]
@@ -142,7 +144,7 @@ class OfficeAdmin(admin.ModelAdmin):
 
 
 @admin.register(Promotion)
-class PromotionAdmin(admin.ModelAdmin):
+class PromotionAdmin(HistoryAdmin):
     list_display = [
         "title",
         "amount_display",
@@ -201,7 +203,7 @@ PICTURE_FIELDSET = (
 )
 
 
-class PictureAdmin(admin.ModelAdmin):
+class PictureAdmin(HistoryAdmin):
     formfield_overrides = IMAGE_FIELD_OVERRIDES
     readonly_fields = ["image_preview", "updated_at"]
 
@@ -273,12 +275,13 @@ class PageAdmin(PictureAdmin):
 
 
 @admin.register(MenuItem)
-class MenuItemAdmin(admin.ModelAdmin):
+class MenuItemAdmin(HistoryAdmin):
     list_display = ["text", "location", "order", "target_kind"]
     list_display_links = ["text"]
     list_editable = ["order"]
     list_filter = ["location"]
     list_select_related = ["page", "service"]
+    search_fields = ["label", "section", "page__title", "service__title"]
     fields = ["location", "section", "page", "service", "label", "order"]
 
     @admin.display(description="links to")
@@ -314,6 +317,8 @@ class HomePageAdmin(PictureAdmin):
         return False
 
     def changelist_view(self, request, extra_context=None):
+        if not self.has_view_or_change_permission(request):
+            return super().changelist_view(request, extra_context)  # 403, not a redirect
         if HomePage.objects.exists():
             return HttpResponseRedirect(reverse("admin:pages_homepage_change", args=[1]))
         return HttpResponseRedirect(reverse("admin:pages_homepage_add"))

@@ -8,33 +8,8 @@ class PagesConfig(AppConfig):
     def ready(self):
         from clinic_site.models import ClinicSettings
 
+        from . import models
         from .cache import connect_invalidation
-        from .models import (
-            Article,
-            Clinician,
-            Closure,
-            HomePage,
-            MenuItem,
-            Office,
-            OpeningHours,
-            Page,
-            Promotion,
-            Service,
-        )
 
         # Every page shows the clinic's name and phone: editing them clears the page cache.
-        connect_invalidation(
-            [
-                ClinicSettings,
-                Article,
-                Office,
-                OpeningHours,
-                Closure,
-                Promotion,
-                Service,
-                Clinician,
-                Page,
-                MenuItem,
-                HomePage,
-            ]
-        )
+        connect_invalidation([ClinicSettings, *models.CONTENT_MODELS])

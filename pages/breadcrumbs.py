@@ -1,6 +1,7 @@
 """Where the public pages sit in the breadcrumb trail (clinic_site/breadcrumbs.py).
 
-An article sits under "Articles", an office under "Offices & hours"; a detail page whose
+An article sits under "Articles", an office under "Offices & hours", a service under
+"Services", a profile under "Our team", a page right under Home; a detail page whose
 object is missing from the context falls back to its title (``None``).
 """
 
@@ -17,6 +18,14 @@ def _articles() -> Crumb:
 
 def _offices() -> Crumb:
     return Crumb("Offices & hours", reverse("pages:office_list"))
+
+
+def _services() -> Crumb:
+    return Crumb("Services", reverse("pages:service_list"))
+
+
+def _team() -> Crumb:
+    return Crumb("Our team", reverse("pages:team"))
 
 
 def article_list(context, request):
@@ -41,6 +50,21 @@ def promotion_detail(context, request):
     return [Crumb(promotion.title, request.path)] if promotion else None
 
 
+def service_detail(context, request):
+    service = context.get("service")
+    return [_services(), Crumb(service.title, request.path)] if service else None
+
+
+def clinician_detail(context, request):
+    clinician = context.get("clinician")
+    return [_team(), Crumb(clinician.name, request.path)] if clinician else None
+
+
+def page_detail(context, request):
+    page = context.get("page")  # a Page sits right under Home
+    return [Crumb(page.title, request.path)] if page else None
+
+
 BREADCRUMBS = {
     "pages:home": lambda context, request: [],  # where every trail starts: none shown
     "pages:article_list": article_list,
@@ -48,4 +72,10 @@ BREADCRUMBS = {
     "pages:office_list": lambda context, request: [_offices()],
     "pages:office_detail": office_detail,
     "pages:promotion_detail": promotion_detail,
+    "pages:search": lambda context, request: [Crumb("Search", reverse("pages:search"))],
+    "pages:service_list": lambda context, request: [_services()],
+    "pages:service_detail": service_detail,
+    "pages:team": lambda context, request: [_team()],
+    "pages:clinician_detail": clinician_detail,
+    "pages:page_detail": page_detail,
 }

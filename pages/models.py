@@ -6,6 +6,7 @@ import functools
 from decimal import Decimal
 from urllib.parse import quote_plus
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
@@ -390,12 +391,14 @@ class Clinician(WithPicture):
 
 
 def validate_page_slug(value):
-    """A page may not take an address the site already answers (/articles/, /team/...)."""
+    """A page may not take an address the site already answers (/articles/, /team/...) or
+    one the web server keeps for files (/static/, /media/: nginx never asks Django)."""
+    path = f"/{value}/"
     try:
-        match = resolve(f"/{value}/")
+        taken = resolve(path).view_name != "pages:page_detail"
     except Resolver404:
-        return
-    if match.view_name != "pages:page_detail":
+        taken = False
+    if taken or path in (settings.STATIC_URL, settings.MEDIA_URL):
         raise ValidationError(
             "The site already uses /%(slug)s/ for something else. Choose another slug.",
             params={"slug": value},
@@ -786,9 +789,8 @@ class MenuItem(models.Model):
     def __str__(self):
         return f"{self.get_location_display()}: {self.text}"
 
-    def clean(self):
-        if bool(self.section) + bool(self.page_id) + bool(self.service_id) != 1:
-            raise ValidationError("Choose exactly one: a built-in section, a page or a service.")
+    # No clean(): the admin form checks menu_item_one_target itself (with its message);
+    # a second rule here showed the same error twice in other words.
 
     @property
     def target(self):
@@ -890,6 +892,8 @@ def _delete_renditions(sender, file, field_name, **kwargs):
 
 
 PICTURE_MODELS = (Article, Office, Service, Clinician, Page, HomePage)
+# Every model a public page shows: a save or delete of any of them clears the page cache.
+CONTENT_MODELS = (*PICTURE_MODELS, OpeningHours, Closure, Promotion, MenuItem)
 for _model in PICTURE_MODELS:
     models.signals.pre_save.connect(_before_picture_save, sender=_model)
     models.signals.post_save.connect(_after_picture_save, sender=_model)

@@ -15,6 +15,7 @@ urlpatterns = [
     path("services/<slug:slug>/", views.ServiceDetailView.as_view(), name="service_detail"),
     path("team/", views.TeamView.as_view(), name="team"),
     path("team/<slug:slug>/", views.ClinicianDetailView.as_view(), name="clinician_detail"),
-    # Last of all: a page's slug may not be a path above (pages.models.RESERVED_PAGE_SLUGS).
+    path("search/", views.SearchView.as_view(), name="search"),
+    # Last of all: a page's slug may not be a path above (pages.models.validate_page_slug).
     path("<slug:slug>/", views.PageDetailView.as_view(), name="page_detail"),
 ]

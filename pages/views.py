@@ -1,9 +1,10 @@
 from django.db.models import Prefetch
 from django.http import Http404
 from django.utils import timezone
-from django.utils.cache import add_never_cache_headers
+from django.utils.cache import add_never_cache_headers, patch_cache_control
 from django.views.generic import DetailView, ListView, TemplateView
 
+from . import search
 from .cache import limit_cache_until, public_page
 from .models import Article, Clinician, HomePage, Office, Page, Promotion, Service
 from .schedule import office_schedule
@@ -98,9 +99,9 @@ class ArticleDetailView(StaffPreviewMixin, DetailView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context["related_articles"] = (
-            Article.objects.published().exclude(pk=self.object.pk).defer("body")[:3]
-        )
+        related = Article.objects.published().exclude(pk=self.object.pk).defer("body")
+        # The cards name their authors: one join, not a query per card.
+        context["related_articles"] = related.select_related("author_profile")[:3]
         return context
 
 
@@ -149,6 +150,9 @@ class OfficeDetailView(StaffPreviewMixin, DetailView):
 class PromotionDetailView(StaffPreviewMixin, DetailView):
     model = Promotion
 
+    def get_queryset(self):
+        return super().get_queryset().select_related("service")  # the link to its service
+
     def public_queryset(self, qs):
         return qs.active()
 
@@ -165,6 +169,10 @@ class ServiceListView(ListView):
 class ServiceDetailView(StaffPreviewMixin, DetailView):
     model = Service
 
+    def get_queryset(self):
+        # Only open offices, for the page and its JSON-LD alike.
+        return super().get_queryset().prefetch_related(Prefetch("offices", Office.objects.active()))
+
     def public_queryset(self, qs):
         return qs.published()
 
@@ -175,7 +183,7 @@ class ServiceDetailView(StaffPreviewMixin, DetailView):
             service.articles.published().defer("body").select_related("author_profile")[:6]
         )
         context["clinicians"] = service.clinicians.published().defer("bio")
-        context["service_offices"] = service.offices.active()
+        context["service_offices"] = service.offices.all()
         context["promotions"] = service.promotions.active()
         return context
 
@@ -200,6 +208,17 @@ class TeamView(ListView):
 class ClinicianDetailView(StaffPreviewMixin, DetailView):
     model = Clinician
 
+    def get_queryset(self):
+        # Only what is public, for the page and its JSON-LD alike.
+        return (
+            super()
+            .get_queryset()
+            .prefetch_related(
+                Prefetch("offices", Office.objects.active()),
+                Prefetch("services", Service.objects.published().defer("body")),
+            )
+        )
+
     def public_queryset(self, qs):
         return qs.published()
 
@@ -207,8 +226,8 @@ class ClinicianDetailView(StaffPreviewMixin, DetailView):
         context = super().get_context_data(**kwargs)
         person = self.object
         context["articles"] = person.articles.published().defer("body")[:6]
-        context["clinician_services"] = person.services.published().defer("body")
-        context["clinician_offices"] = person.offices.active()
+        context["clinician_services"] = person.services.all()
+        context["clinician_offices"] = person.offices.all()
         return context
 
 
@@ -218,3 +237,30 @@ class PageDetailView(StaffPreviewMixin, DetailView):
 
     def public_queryset(self, qs):
         return qs.published()
+
+
+class SearchView(TemplateView):
+    """Site search. Not ``@public_page``: one cached page per query typed would let any
+    visitor fill the cache, so nothing (page cache, nginx, a proxy) stores a result."""
+
+    template_name = "pages/search.html"
+    http_method_names = ["get", "head"]
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        query = search.clean_query(self.request.GET.get("q", ""))
+        too_long = len(query) > search.MAX_QUERY_LENGTH
+        context.update(
+            query=query,
+            too_long=too_long,
+            max_length=search.MAX_QUERY_LENGTH,
+            max_results=search.MAX_RESULTS,
+            results=search.search(query) if query and not too_long else None,
+        )
+        return context
+
+    def render_to_response(self, context, **kwargs):
+        response = super().render_to_response(context, **kwargs)
+        patch_cache_control(response, private=True, no_cache=True)
+        response["X-Robots-Tag"] = "noindex"
+        return response

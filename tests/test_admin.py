@@ -11,20 +11,35 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.contrib.auth.models import Group, User
 from django.urls import reverse
 from django.utils.html import escape
 
 from clinic_site.models import ClinicSettings
-from pages.models import Article, Office, OpeningHours, Promotion
+from pages.models import (
+    Article,
+    Clinician,
+    HomePage,
+    MenuItem,
+    Office,
+    OpeningHours,
+    Page,
+    Promotion,
+    Service,
+)
 from pages.picture_files import SPECS, rendition_file
 
 from .factories import (
     ArticleFactory,
+    ClinicianFactory,
     ClinicSettingsFactory,
     ClosureFactory,
+    MenuItemFactory,
     OfficeFactory,
     OpeningHoursFactory,
+    PageFactory,
     PromotionFactory,
+    ServiceFactory,
     uploaded_image,
 )
 
@@ -138,6 +153,12 @@ def clinic_form_data(**overrides):
         "reply_promise": "We reply within one business day.",
         "thank_you_text": "Thank you.",
         "confirmation_text": "Thank you for asking.",
+        "consultation_heading": "Ask us anything",
+        "consultation_intro": "Tell us how to reach you.",
+        "services_intro": "",
+        "team_intro": "",
+        "articles_intro": "",
+        "offices_intro": "",
     }
     data.update(overrides)
     return data
@@ -161,7 +182,19 @@ ROW_FACTORIES = {
     Article: ArticleFactory,
     Office: OfficeFactory,
     Promotion: PromotionFactory,
+    Service: ServiceFactory,
+    Clinician: ClinicianFactory,
+    Page: PageFactory,
+    MenuItem: lambda **kw: MenuItemFactory(**{"label": "Opening times", **kw}),
 }
+# The field a row is named by in its list (a team member's credentials have a column of
+# their own; a menu link's label is its text).
+NAME_FIELDS = {Office: "name", Clinician: "name", MenuItem: "label"}
+
+
+def listed_as(row):
+    """What the list page shows of ``row``."""
+    return getattr(row, NAME_FIELDS.get(type(row), ""), None) or str(row)
 
 
 @pytest.mark.parametrize("model", list(ROW_FACTORIES), ids=lambda m: m.__name__)
@@ -171,18 +204,18 @@ def test_changelist_renders(admin_client, model, query):
     response = admin_client.get(admin_url(model, "changelist") + query)
     assert response.status_code == HTTPStatus.OK
     # Without a search the existing row is listed; with a non-matching search it is not.
-    assert (str(row) in text_of(response)) is (query == "")
+    assert (listed_as(row) in text_of(response)) is (query == "")
 
 
 @pytest.mark.parametrize("model", list(ROW_FACTORIES), ids=lambda m: m.__name__)
 def test_changelist_search_finds_only_matching_row(admin_client, model):
-    name_field = "name" if model is Office else "title"
+    name_field = NAME_FIELDS.get(model, "title")
     wanted = ROW_FACTORIES[model](**{name_field: "Zebra crossing"})
     unwanted = ROW_FACTORIES[model]()
     response = admin_client.get(admin_url(model, "changelist"), {"q": "zebra"})
     assert response.status_code == HTTPStatus.OK
-    assert str(wanted) in text_of(response)
-    assert str(unwanted) not in text_of(response)
+    assert listed_as(wanted) in text_of(response)
+    assert listed_as(unwanted) not in text_of(response)
 
 
 @pytest.mark.parametrize("model", list(ROW_FACTORIES), ids=lambda m: m.__name__)
@@ -196,11 +229,63 @@ def test_add_and_change_pages_render(admin_client, model):
     assert escape(str(row)) in text_of(change)
 
 
+# The content models staff edit besides articles, offices and offers.
+SITE_CONTENT = [Service, Clinician, Page, MenuItem, HomePage]
+
+
 def test_admin_index_lists_every_content_model(admin_client):
     response = admin_client.get(reverse("admin:index"))
     assert response.status_code == HTTPStatus.OK
-    for model in (Article, Office, Promotion, ClinicSettings):
+    for model in (Article, Office, Promotion, ClinicSettings, *SITE_CONTENT):
         assert admin_url(model, "changelist") in text_of(response)
+
+
+def log_in(client, group_name):
+    user = User.objects.create_user(group_name.lower(), password="x" * 12, is_staff=True)
+    user.groups.add(Group.objects.get(name=group_name))  # as made by the migrations
+    client.force_login(user)
+    return client
+
+
+def list_search_and_add(model):
+    url = admin_url(model, "changelist")
+    return [url, f"{url}?q=needling", admin_url(model, "add")]
+
+
+@pytest.mark.parametrize("model", SITE_CONTENT, ids=lambda m: m.__name__)
+@pytest.mark.parametrize("who", ["superuser", "Content editors"])
+def test_content_staff_can_list_search_and_add_site_content(admin_client, client, model, who):
+    staff = admin_client if who == "superuser" else log_in(client, who)
+    for url in list_search_and_add(model):
+        # The home page's list goes straight to its one row, here to the add form.
+        response = staff.get(url, follow=True)
+        assert response.status_code == HTTPStatus.OK, url
+        assert "Please correct" not in text_of(response)
+    assert 'name="_save"' in text_of(staff.get(admin_url(model, "add")))
+
+
+@pytest.mark.parametrize("model", SITE_CONTENT, ids=lambda m: m.__name__)
+def test_front_desk_cannot_open_site_content(client, model):
+    front_desk = log_in(client, "Front desk")
+    for url in list_search_and_add(model):
+        assert front_desk.get(url).status_code == HTTPStatus.FORBIDDEN, url
+
+
+@pytest.mark.parametrize("query", ["", "?q=search"], ids=["plain", "search"])
+def test_home_page_list_goes_to_its_one_row_which_cannot_be_added_twice_or_deleted(
+    admin_client, query
+):
+    response = admin_client.get(admin_url(HomePage, "changelist") + query)
+    assert response["Location"] == admin_url(HomePage, "add")
+    HomePage.objects.create(heading="Move without pain", text="Hello.")
+    response = admin_client.get(admin_url(HomePage, "changelist") + query)
+    assert response["Location"] == admin_url(HomePage, "change", 1)
+    change = admin_client.get(response["Location"])
+    assert "Move without pain" in text_of(change)
+    assert admin_url(HomePage, "delete", 1) not in text_of(change)
+    assert admin_client.get(admin_url(HomePage, "add")).status_code == HTTPStatus.FORBIDDEN
+    delete = admin_client.get(admin_url(HomePage, "delete", 1))
+    assert delete.status_code == HTTPStatus.FORBIDDEN
 
 
 @pytest.mark.parametrize("query", ["", "?q=search"], ids=["plain", "search"])

@@ -4,15 +4,16 @@ import time
 from http import HTTPStatus
 
 import pytest
+from django.template import Context, Template
 from django.urls import reverse
 from django.views.debug import SafeExceptionReporterFilter
 
-from contact.forms import normalise_phone
+from contact.forms import ConsultationRequestForm, normalise_phone
 from contact.models import ConsultationRequest, MailStatus, PrivacyNotice
 from contact.spam import TOKEN_OK, check_form_token, sign_form_start
 from contact.views import ConsultationRequestView
 
-from .factories import ArticleFactory, OfficeFactory
+from .factories import ArticleFactory, OfficeFactory, ServiceFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("clinic")]
 
@@ -143,10 +144,11 @@ def test_unknown_office_slug_and_odd_source_are_ignored(client):
     assert ConsultationRequest.objects.get().source_path == ""
 
 
-def test_form_is_embedded_on_home_article_and_office_pages(client):
+def test_form_is_embedded_on_service_article_and_office_pages(client):
     office = OfficeFactory()
     article = ArticleFactory()
-    for url in ("/", article.get_absolute_url(), office.get_absolute_url()):
+    service = ServiceFactory()
+    for url in (service.get_absolute_url(), article.get_absolute_url(), office.get_absolute_url()):
         html = client.get(url).content.decode()
         assert f'action="{URL}"' in html, url
         # Cache-friendly: no per-visitor CSRF token, but our signed form token.
@@ -268,12 +270,12 @@ def test_form_pages_are_never_cached(client):
     assert "no-store" in response["Cache-Control"] or "max-age=0" in response["Cache-Control"]
 
 
-def test_privacy_notice_page_shows_current_version(client):
-    notice = PrivacyNotice.objects.create(title="Privacy notice", body="<p>First text</p>")
-    notice.body = "<p>Second text</p>"
-    notice.save()
+def test_privacy_notice_page_shows_the_newest_version(client):
+    PrivacyNotice.objects.create(title="Privacy notice", body="<p>First text</p>")
+    PrivacyNotice.objects.create(title="Privacy notice", body="<p>Second text</p>")
     html = client.get(reverse("contact:privacy")).content.decode()
     assert "Second text" in html and "Version 2" in html
+    assert "First text" not in html
 
 
 def test_get_with_garbage_query_is_not_an_error(client):
@@ -296,7 +298,7 @@ def test_posted_details_are_hidden_from_error_reports(rf):
 def test_embedded_form_names_its_own_page_and_carries_a_valid_token_even_when_cached(client):
     article = ArticleFactory()
     OfficeFactory()
-    for url in ("/", article.get_absolute_url()):
+    for url in (ServiceFactory().get_absolute_url(), article.get_absolute_url()):
         assert client.get(url).page_cache == "miss"
         cached = client.get(url)
         assert cached.page_cache == "hit"
@@ -410,3 +412,182 @@ def test_an_unreadable_post_is_a_clear_400_and_one_warning(client, caplog, body,
     assert "We could not read what your browser sent" in response.content.decode()
     assert [(r.levelname, r.exc_info) for r in caplog.records] == [("WARNING", None)]
     assert not ConsultationRequest.objects.exists()
+
+
+# --------------------------------------------------------------------------- services
+
+
+def service_select(html):
+    """The service select's options as (value, label, selected)."""
+    select = html[
+        html.index('name="service"') : html.index("</select>", html.index('name="service"'))
+    ]
+    return [
+        (value, label, bool(selected))
+        for value, selected, label in re.findall(
+            r'<option value="([^"]*)"( selected)?>([^<]*)</option>', select
+        )
+    ]
+
+
+def test_form_offers_published_services_and_not_hidden_ones(client):
+    needling = ServiceFactory(title="Dry needling", display_order=1)
+    ServiceFactory(title="Old programme", is_published=False)
+    html = client.get(URL).content.decode()
+    assert "What are you interested in?" in html
+    assert service_select(html) == [
+        ("", "Not sure yet", True),
+        (str(needling.pk), "Dry needling", False),
+    ]
+
+
+def test_form_embedded_on_a_service_page_has_that_service_chosen(client):
+    needling = ServiceFactory(title="Dry needling", display_order=1)
+    other = ServiceFactory(title="Sports massage", display_order=2)
+    html = client.get(needling.get_absolute_url()).content.decode()
+    assert service_select(html) == [
+        ("", "Not sure yet", False),
+        (str(needling.pk), "Dry needling", True),
+        (str(other.pk), "Sports massage", False),
+    ]
+    assert f'name="source" value="{needling.get_absolute_url()}"' in html
+
+
+def test_a_staff_preview_of_a_hidden_service_does_not_offer_it(admin_client):
+    hidden = ServiceFactory(title="Coming soon", is_published=False)
+    response = admin_client.get(hidden.get_absolute_url())
+    assert response.status_code == HTTPStatus.OK
+    assert service_select(response.content.decode()) == [("", "Not sure yet", True)]
+
+
+def test_a_link_with_the_service_opens_the_form_with_it_chosen(client, rf):
+    needling = ServiceFactory(title="Dry needling", slug="dry-needling")
+    request = rf.get(needling.get_absolute_url())
+    link = Template("{% load consultation %}{% consultation_url service=service %}").render(
+        Context({"request": request, "service": needling})
+    )
+    assert link == f"{URL}?service=dry-needling&amp;from=%2Fservices%2Fdry-needling%2F"
+    html = client.get(link.replace("&amp;", "&")).content.decode()
+    assert (str(needling.pk), "Dry needling", True) in service_select(html)
+
+
+@pytest.mark.parametrize("slug", ["hidden-one", "no-such-service", "x" * 5000, "%00", "a%0Ab"])
+def test_a_bad_or_hidden_service_slug_is_ignored(client, slug):
+    ServiceFactory(slug="hidden-one", is_published=False)
+    shown = ServiceFactory(title="Shown")
+    response = client.get(f"{URL}?service={slug}")
+    assert response.status_code == HTTPStatus.OK
+    assert service_select(response.content.decode()) == [
+        ("", "Not sure yet", True),
+        (str(shown.pk), "Shown", False),
+    ]
+
+
+def test_the_chosen_service_is_stored(client):
+    needling = ServiceFactory(title="Dry needling")
+    assert client.post(URL, form_data(service=needling.pk)).status_code == HTTPStatus.FOUND
+    assert ConsultationRequest.objects.get().service == needling
+    client.post(URL, form_data(service=""), REMOTE_ADDR="192.0.2.8")
+    assert ConsultationRequest.objects.latest("pk").service is None
+
+
+def test_a_service_hidden_while_the_form_was_open_is_a_clear_error_and_nothing_is_lost(client):
+    service = ServiceFactory(title="Dry needling")
+    service.is_published = False
+    service.save()
+    data = form_data(service=service.pk, message="Tight calves since the marathon")
+    response = client.post(URL, data)
+    assert response.status_code == HTTPStatus.OK
+    assert not ConsultationRequest.objects.exists()
+    html = response.content.decode()
+    assert "That service is no longer on our website" in html
+    assert 'href="#id_service"' in html  # named in the summary, linked to the select
+    assert 'value="Pat Example"' in html and "Tight calves since the marathon" in html
+    assert re.search(r'<input[^>]*name="consent"[^>]*checked', html)
+    # "Not sure yet" and the same details go through.
+    assert client.post(URL, {**data, "service": ""}).status_code == HTTPStatus.FOUND
+    assert ConsultationRequest.objects.get().service is None
+
+
+def test_the_service_choices_cost_one_query_whatever_their_number(django_assert_num_queries):
+    ServiceFactory.create_batch(12)
+    form = ConsultationRequestForm()
+    with django_assert_num_queries(1):
+        html = str(form["service"])
+    assert html.count("<option") == 13
+
+
+# --------------------------------------------------------------------------- texts from settings
+
+
+def test_the_reply_promise_and_thank_you_text_come_from_clinic_settings(client, clinic, commit):
+    with commit():
+        clinic.reply_promise = "We call back within 4 hours <on weekdays>."
+        clinic.thank_you_text = "Thanks a lot!\nWe will phone you."
+        clinic.save()
+    article = ArticleFactory()
+    promise = "We call back within 4 hours &lt;on weekdays&gt;."
+    for url in (URL, article.get_absolute_url()):
+        html = client.get(url).content.decode()
+        assert html.count(promise) == 1, url  # beside the button
+        assert "business day" not in html, url
+    response = client.post(URL, form_data())
+    thanks = client.get(response["Location"]).content.decode()
+    assert promise in thanks and "business day" not in thanks
+    assert "<p>Thanks a lot!<br>We will phone you.</p>" in thanks
+
+
+def test_a_reply_promise_that_looks_like_template_code_is_shown_as_text(client, clinic, commit):
+    with commit():
+        clinic.reply_promise = "{% now 'Y' %} {{ form }}"
+        clinic.save()
+    response = client.get(URL)
+    assert response.status_code == HTTPStatus.OK
+    assert "{% now &#x27;Y&#x27; %} {{ form }}" in response.content.decode()
+
+
+def test_no_reply_promise_is_written_into_the_form_or_its_templates(settings):
+    """The promise is one clinic setting: none may be left hard-coded beside it."""
+    places = [settings.BASE_DIR / "contact" / "forms.py"]
+    places += sorted((settings.BASE_DIR / "templates" / "contact").rglob("*.*"))
+    assert len(places) > 5
+    for place in places:
+        assert "business day" not in place.read_text().lower(), place
+
+
+# --------------------------------------------------------------------------- privacy notice
+
+
+def posted_version(html):
+    return re.search(r'name="privacy_version" value="([^"]*)"', html).group(1)
+
+
+def test_a_request_links_to_the_notice_version_its_form_showed(client, commit):
+    first = PrivacyNotice.objects.create(body="<p>First text</p>")
+    shown = posted_version(client.get(URL).content.decode())
+    assert shown == "1"
+    with commit():
+        second = PrivacyNotice.objects.create(body="<p>Second text</p>")
+    # Sent from the page opened before the change: the patient agreed to what they saw.
+    client.post(URL, form_data(privacy_version=shown))
+    row = ConsultationRequest.objects.get()
+    assert (row.privacy_notice, row.privacy_notice_version) == (first, 1)
+    # A form opened now shows (and links) the new version.
+    assert posted_version(client.get(URL).content.decode()) == "2"
+    client.post(URL, form_data(privacy_version="2"), REMOTE_ADDR="192.0.2.8")
+    assert ConsultationRequest.objects.latest("pk").privacy_notice == second
+
+
+@pytest.mark.parametrize("posted", [None, "", "7", "abc", "1" * 40, "-1", "\x00", "\u0661", "0"])
+def test_a_missing_or_unknown_notice_version_means_the_newest(client, posted):
+    PrivacyNotice.objects.create(body="<p>First</p>")
+    newest = PrivacyNotice.objects.create(body="<p>Second</p>")
+    assert client.post(URL, form_data(privacy_version=posted)).status_code == HTTPStatus.FOUND
+    row = ConsultationRequest.objects.get()
+    assert (row.privacy_notice, row.privacy_notice_version) == (newest, 2)
+
+
+def test_without_any_notice_a_request_is_still_taken(client):
+    assert client.post(URL, form_data(privacy_version="1")).status_code == HTTPStatus.FOUND
+    row = ConsultationRequest.objects.get()
+    assert (row.privacy_notice, row.privacy_notice_version) == (None, None)

@@ -25,7 +25,7 @@ from contact.models import (
 from contact.notifications import send_pending
 from pages.models import Article
 
-from .factories import ArticleFactory, ClinicSettingsFactory, OfficeFactory
+from .factories import ArticleFactory, ClinicSettingsFactory, OfficeFactory, ServiceFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_password_hasher")]
 
@@ -88,6 +88,29 @@ def test_changelist_and_change_page_open_for_superuser(admin_client):
     response = admin_client.get(row.get_admin_url())
     assert response.status_code == HTTPStatus.OK
     assert "use Delete at the bottom" in response.content.decode()
+
+
+def test_the_service_is_listed_filtered_and_shown_on_the_request(admin_client):
+    needling = ServiceFactory(title="Dry needling")
+    massage = ServiceFactory(title="Sports massage")
+    chosen = make_request(service=needling)
+    make_request(service=massage)
+    none = make_request()
+
+    response = admin_client.get(reverse(CHANGELIST))
+    header = [column["text"] for column in response.context["result_headers"]]
+    results = dict(
+        zip(response.context["cl"].result_list, response.context["results"], strict=True)
+    )
+    column = header.index("service")
+    assert "Dry needling" in results[chosen][column]
+    assert "service" in [spec.title for spec in response.context["cl"].filter_specs]
+    assert listed(admin_client, service__id__exact=needling.pk) == {chosen}
+    assert listed(admin_client, service__isnull="True") == {none}
+
+    html = admin_client.get(chosen.get_admin_url()).content.decode()
+    field = html[html.index("field-service") :][:600]
+    assert "Dry needling" in field
 
 
 def test_staff_can_only_edit_status_and_assignee(admin_client):
@@ -279,6 +302,7 @@ def test_export_csv(admin_client):
         name="Ann Lee",
         email="ann@example.com",
         office=office,
+        service=ServiceFactory(title="Dry needling"),
         received_at=received,
         message="Line one\nline two, with a comma",
         contact_method=ConsultationRequest.ContactMethod.EMAIL,
@@ -298,6 +322,7 @@ def test_export_csv(admin_client):
         "id",
         "received at",
         "office",
+        "service",
         "name",
         "phone",
         "email",
@@ -316,6 +341,8 @@ def test_export_csv(admin_client):
     ann = by_id[plain.pk]
     assert ann["name"] == "Ann Lee"
     assert ann["office"] == "Hartford"
+    assert ann["service"] == "Dry needling"
+    assert by_id[rows[0].pk]["service"] == ""
     assert ann["email"] == "ann@example.com"
     assert ann["message"] == "Line one\nline two, with a comma"
     assert ann["contact method"] == "Email"

@@ -61,8 +61,16 @@ def test_clinic_settings_keep_their_row_permissions_and_history_across_the_move(
     assert entry.get_edited_object() == ClinicSettings.objects.get()
     assert entry.get_admin_url() == "/admin/clinic_site/clinicsettings/1/change/"
     # A group already there is left as staff made it; a missing one is made again.
-    assert [p.codename for p in narrowed.permissions.all()] == ["view_article"]
-    assert Group.objects.get(name="Front desk").permissions.count() == 6
+    # The new content models get what the group holds on articles: viewing, nothing more.
+    assert sorted(p.codename for p in narrowed.permissions.all()) == [
+        "view_article",
+        "view_clinician",
+        "view_homepage",
+        "view_menuitem",
+        "view_page",
+        "view_service",
+    ]
+    assert Group.objects.get(name="Front desk").permissions.count() == 7
 
 
 @pytest.mark.django_db  # before any transactional test empties the tables
@@ -80,4 +88,5 @@ def test_a_fresh_database_gets_both_staff_groups_with_their_permissions():
         "add_staffnote",
         "change_staffnote",
         "view_notificationrecipient",
+        "view_privacynotice",
     }

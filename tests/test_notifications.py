@@ -43,7 +43,7 @@ from contact.spam import sign_form_start
 
 from . import smtp_server as smtp
 from .conftest import BASE_DIR, MANAGE, start_worker, worker_counts, worker_env
-from .factories import OfficeFactory
+from .factories import OfficeFactory, ServiceFactory
 from .smtp_server import HangingServer, closed_port, use_smtp
 
 # The real-SMTP fixtures, registered for this module.
@@ -335,9 +335,15 @@ def raw_digits(text: str) -> str:
     return re.sub(r"\D", "", text)
 
 
+def body_of(mail) -> str:
+    """The decoded body with the wire's CRLF line ends as plain newlines."""
+    return mail.text.replace("\r\n", "\n")
+
+
 def test_staff_mail_has_no_patient_details_and_links_to_admin(setup, smtp_server):
     bloomfield = setup["bloomfield"]
-    submission = submit(office=str(bloomfield.pk))
+    needling = ServiceFactory(title="Dry needling")
+    submission = submit(office=str(bloomfield.pk), service=str(needling.pk))
     row = submission.row
     assert (row.name, row.phone, row.email) == (PATIENT_NAME, PATIENT_PHONE, PATIENT_EMAIL)
     assert send_pending() == (1, 0)
@@ -353,7 +359,8 @@ def test_staff_mail_has_no_patient_details_and_links_to_admin(setup, smtp_server
     assert PATIENT_PHONE_DIGITS not in raw_digits(staff.text + staff.subject)
 
     assert "Bloomfield Office" in staff.subject
-    assert "Bloomfield Office" in staff.text
+    assert "Office: Bloomfield Office\nService: Dry needling\n" in body_of(staff)
+    assert "Patients are told: We reply within one business day.\n" in body_of(staff)
     admin_url = f"{django_settings.SITE_URL}/admin/contact/consultationrequest/{row.pk}/change/"
     assert admin_url.startswith(("http://", "https://"))
     assert admin_url in staff.text
@@ -368,6 +375,57 @@ def test_staff_mail_has_no_patient_details_and_links_to_admin(setup, smtp_server
         assert secret.lower() not in body.lower(), secret
     assert PATIENT_PHONE_DIGITS not in raw_digits(body)
     assert OFFICE_PHONE in confirmation.text  # the chosen office's own number
+
+
+def test_a_request_without_a_service_says_so_to_staff(setup, smtp_server):
+    submit(office="", service="")
+    assert send_pending() == (1, 0)
+    [staff] = smtp_server.staff_notifications()
+    assert "Office: No office preference\nService: not chosen\n" in body_of(staff)
+
+
+def test_mails_say_what_the_clinic_settings_say(setup, smtp_server, commit):
+    clinic = setup["clinic"]
+    with commit():
+        clinic.reply_promise = "We call back within 4 hours <weekdays>."
+        clinic.confirmation_text = "Hello from the front desk!\nYour request is with us & safe."
+        clinic.save()
+    submit(office="")
+    assert send_pending() == (1, 0)
+    [staff] = smtp_server.staff_notifications()
+    assert "Patients are told: We call back within 4 hours <weekdays>.\n" in body_of(staff)
+    [confirmation] = smtp_server.confirmations()
+    assert confirmation.message.get_content_type() == "text/plain"
+    assert body_of(confirmation).startswith(
+        "Hello from the front desk!\nYour request is with us & safe.\n\n"
+        "We call back within 4 hours <weekdays>.\n"
+    )
+    for mail in (staff, confirmation):
+        assert "business day" not in mail.text
+        assert "&lt;" not in mail.text and "&amp;" not in mail.text
+
+
+def test_settings_text_cannot_add_mail_headers(setup, smtp_server, commit):
+    """Newlines and angle brackets in the clinic's own texts stay in the body."""
+    clinic = setup["clinic"]
+    injected = "\r\nBcc: x@evil.example\r\nSubject: <owned>"
+    with commit():
+        clinic.name = "Test Motion Clinic" + injected
+        clinic.reply_promise = "We reply soon." + injected
+        clinic.confirmation_text = "Thanks." + injected
+        clinic.save()
+    submit(office="")
+    assert send_pending() == (1, 0)
+    assert len(smtp_server.messages) == 2
+    for mail in smtp_server.messages:
+        assert sorted(mail.rcpt_tos) in ([FRONT_DESK], [PATIENT_EMAIL])
+        assert mail.message["Bcc"] is None
+        assert len(mail.message.get_all("Subject")) == 1
+        assert "\n" not in mail.subject and "\r" not in mail.subject
+    [staff] = smtp_server.staff_notifications()
+    assert "Patients are told: We reply soon. Bcc: x@evil.example Subject: <owned>\n" in body_of(
+        staff
+    )
 
 
 def test_confirmation_without_office_gives_the_clinic_phone(setup, smtp_server):
@@ -620,7 +678,8 @@ def test_posts_from_our_own_pages_get_through(setup, headers):
 
 def test_logs_never_carry_patient_details(setup, smtp_refused, smtp_factory, caplog):
     caplog.set_level(logging.DEBUG)
-    submission = submit(office=str(setup["bloomfield"].pk))
+    service = ServiceFactory(title="Dry needling")
+    submission = submit(office=str(setup["bloomfield"].pk), service=str(service.pk))
     assert_thanks_page(submission)
     assert send_pending() == (0, 1)
     failure_logged = [r for r in caplog.records if r.name == "contact.notifications"]

@@ -1,6 +1,8 @@
 import datetime
 import re
+from html import unescape
 from http import HTTPStatus
+from urllib.parse import quote_plus
 
 import pytest
 import time_machine
@@ -274,3 +276,16 @@ def test_pages_are_usable_on_a_narrow_phone(client, clinic):
         if not u.startswith(("http://127.0.0.1", "http://testserver"))
         and "google.com/maps" not in u
     ] == []
+
+
+def test_every_get_directions_link_opens_directions_not_a_search(client, clinic):
+    office = OfficeFactory(street="45 Main St", suite="Ste 308", city="Avon", zip_code="06001")
+    destination = "https://www.google.com/maps/dir/?api=1&destination=" + quote_plus(
+        office.full_address
+    )
+    for url in ["/", "/offices/", office.get_absolute_url()]:
+        html = client.get(url).content.decode()
+        links = [
+            unescape(href) for href in re.findall(r'href="([^"]*google\.com/maps[^"]*)"', html)
+        ]
+        assert links and set(links) == {destination}, (url, links)

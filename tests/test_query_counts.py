@@ -14,11 +14,14 @@ from django.utils import timezone
 
 from .factories import (
     ArticleFactory,
+    ClinicianFactory,
     ClinicSettingsFactory,
     ClosureFactory,
     OfficeFactory,
     OpeningHoursFactory,
+    PageFactory,
     PromotionFactory,
+    ServiceFactory,
 )
 
 pytestmark = pytest.mark.django_db
@@ -103,3 +106,56 @@ def test_article_detail_query_count_is_constant(client):
     add_offices(10)
     # The article, related articles, the banner, all offices (footer and form), menus.
     assert count_queries(client, article.get_absolute_url()) == few == 5
+
+
+# Services, the team and pages: the same with 2 or 20 of every related row.
+
+
+def add_content(n, service, person):
+    """``n`` more offices, services, team members, articles and offers, each linked to
+    ``service`` and ``person`` the way staff link them."""
+    add_offices(n)
+    offices = list(OfficeFactory._meta.model.objects.all())
+    service.offices.set(offices)
+    person.offices.set(offices)
+    for _ in range(n):
+        other = ServiceFactory()
+        colleague = ClinicianFactory()
+        colleague.services.add(service, other)
+        colleague.offices.add(*offices[:3])
+        person.services.add(other)
+        by_person = ArticleFactory(author="", author_profile=person, reviewer=colleague)
+        by_person.services.add(service, other)
+        ArticleFactory(author="", author_profile=colleague).services.add(service)
+        PromotionFactory(service=service)
+
+
+# What each page reads besides the banner, the footer's offices and the menus (3 queries).
+CONTENT_PAGES = {
+    "services": 1,  # the published services
+    "service": 5,  # the service, its articles (with authors), team, offices, offers
+    "team": 3,  # the team, their services, their offices
+    "profile": 4,  # the person, their articles, services, offices
+    "page": 1,  # the page
+    "article": 2,  # the article (author, reviewer), related articles (with authors)
+}
+
+
+@pytest.mark.parametrize("kind", list(CONTENT_PAGES))
+def test_content_page_query_counts_are_constant(client, kind):
+    service = ServiceFactory()
+    person = ClinicianFactory()
+    person.services.add(service)
+    article = ArticleFactory(author="", author_profile=person, reviewer=person)
+    url = {
+        "services": "/services/",
+        "service": service.get_absolute_url(),
+        "team": "/team/",
+        "profile": person.get_absolute_url(),
+        "page": PageFactory().get_absolute_url(),
+        "article": article.get_absolute_url(),
+    }[kind]
+    add_content(2, service, person)
+    few = count_queries(client, url)
+    add_content(20, service, person)
+    assert count_queries(client, url) == few == CONTENT_PAGES[kind] + 3

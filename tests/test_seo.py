@@ -6,18 +6,24 @@ import json
 import xml.etree.ElementTree as ET
 from html.parser import HTMLParser
 from http import HTTPStatus
+from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from django.conf import settings as django_settings
 from django.contrib.staticfiles import finders
 from django.core.files.base import ContentFile
 from django.db import connection
+from django.template import Context, Template
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from PIL import Image
 
+from clinic_site.models import e164
+from pages import seo
 from pages.models import Article
 
+from . import schemaorg
 from .factories import (
     ArticleFactory,
     ClosureFactory,
@@ -26,6 +32,7 @@ from .factories import (
     PromotionFactory,
     image_bytes,
 )
+from .page_types import load_demo_site, render_pages
 
 pytestmark = pytest.mark.django_db
 
@@ -219,13 +226,19 @@ def test_office_with_picture_has_og_image(client, clinic):
     assert page.meta["twitter:card"] == "summary_large_image"
 
 
-def test_pages_without_a_picture_have_a_summary_card(client, clinic):
+def test_pages_without_a_picture_show_the_default_picture(client, clinic):
     article = ArticleFactory()
     for url in ["/", "/offices/", article.get_absolute_url()]:
         page = get_page(client, url)
-        assert "og:image" not in page.meta, url
-        assert page.meta["twitter:card"] == "summary", url
+        assert page.meta["og:image"] == f"{SITE}/static/img/og-default.png", url
+        assert page.meta["og:image:type"] == "image/png"
+        assert (page.meta["og:image:width"], page.meta["og:image:height"]) == ("1200", "630")
+        assert "og:image:alt" not in page.meta
+        assert page.meta["twitter:card"] == "summary_large_image", url
         assert page.meta["twitter:title"] == page.title
+    with Image.open(finders.find("img/og-default.png")) as img:
+        assert (img.format, img.size) == ("PNG", (1200, 630))
+    assert Path(finders.find("img/og-default.png")).stat().st_size < 60_000
 
 
 def test_not_found_page_has_no_canonical_and_is_noindex(client, clinic):
@@ -276,8 +289,16 @@ def test_home_describes_the_clinic_its_offices_and_offers(client, clinic):
     OpeningHoursFactory(office=office, weekday=5, opens="09:00", closes="13:00")
     closure = ClosureFactory(office=office, reason="Thanksgiving")
     OfficeFactory(name="Second Office")
-    OfficeFactory(name="Closed Office", is_active=False)
+    OfficeFactory(name="Closed Office", is_active=False, display_order=0)
     promo = PromotionFactory(title="First responders save $50")
+    bloomfield_address = {
+        "@type": "PostalAddress",
+        "streetAddress": "45 Main St, Ste 308",
+        "addressLocality": "Bloomfield",
+        "addressRegion": "CT",
+        "postalCode": "06002",
+        "addressCountry": "US",
+    }
 
     page = get_page(client, "/")
     node = page.node("MedicalBusiness")
@@ -286,8 +307,9 @@ def test_home_describes_the_clinic_its_offices_and_offers(client, clinic):
     assert node["@id"] == f"{SITE}/#clinic"
     assert node["name"] == clinic.name
     assert node["url"] == f"{SITE}/"
-    assert node["telephone"] == clinic.phone
+    assert node["telephone"] == "+18605550199"  # clinic.phone, (860) 555-0199, in E.164
     assert node["email"] == clinic.email
+    assert node["address"] == bloomfield_address  # the first office by display order
 
     offices = {d["name"]: d for d in node["department"]}
     assert set(offices) == {"Bloomfield Office", "Second Office"}
@@ -296,16 +318,14 @@ def test_home_describes_the_clinic_its_offices_and_offers(client, clinic):
     assert bloomfield["@type"] == "Physiotherapy"
     assert bloomfield["@id"] == url + "#office"
     assert bloomfield["url"] == url
-    assert bloomfield["telephone"] == "(860) 555-0101"
-    assert bloomfield["address"] == {
-        "@type": "PostalAddress",
-        "streetAddress": "45 Main St, Ste 308",
-        "addressLocality": "Bloomfield",
-        "addressRegion": "CT",
-        "postalCode": "06002",
-        "addressCountry": "US",
+    assert bloomfield["telephone"] == "+18605550101"
+    assert bloomfield["address"] == bloomfield_address
+    # All six stored decimals (Google asks for at least five): text, as JSON numbers drop zeros.
+    assert bloomfield["geo"] == {
+        "@type": "GeoCoordinates",
+        "latitude": "41.826000",
+        "longitude": "-72.730000",
     }
-    assert bloomfield["geo"] == {"@type": "GeoCoordinates", "latitude": 41.826, "longitude": -72.73}
     assert bloomfield["openingHoursSpecification"] == [
         {
             "@type": "OpeningHoursSpecification",
@@ -334,7 +354,8 @@ def test_home_describes_the_clinic_its_offices_and_offers(client, clinic):
             "closes": "00:00",
         },
     ]
-    assert bloomfield["branchOf"] == {"@id": f"{SITE}/#clinic"}
+    assert bloomfield["parentOrganization"] == {"@id": f"{SITE}/#clinic"}
+    assert "branchOf" not in bloomfield  # superseded in schema.org by parentOrganization
     assert "geo" not in offices["Second Office"]
 
     [offer] = node["makesOffer"]
@@ -401,8 +422,9 @@ def test_office_page_describes_the_office_with_hours_and_closures(client, clinic
             "closes": "00:00",
         },
     ]
-    assert node["branchOf"]["@id"] == f"{SITE}/#clinic"
-    assert node["branchOf"]["name"] == clinic.name
+    assert node["telephone"] == "+18605550150"
+    assert node["parentOrganization"]["@id"] == f"{SITE}/#clinic"
+    assert node["parentOrganization"]["name"] == clinic.name
 
 
 def test_office_list_describes_every_active_office(client, clinic):
@@ -422,11 +444,13 @@ def test_office_list_describes_every_active_office(client, clinic):
     hours = offices["First Office"]["openingHoursSpecification"]
     assert hours[0]["dayOfWeek"] == "https://schema.org/Friday"
     assert hours[1]["opens"] == hours[1]["closes"] == "00:00"
-    assert all(o["branchOf"] == {"@id": f"{SITE}/#clinic"} for o in offices.values())
-    assert page.node("MedicalBusiness")["@id"] == f"{SITE}/#clinic"
+    assert all(o["parentOrganization"] == {"@id": f"{SITE}/#clinic"} for o in offices.values())
+    clinic_node = page.node("MedicalBusiness")
+    assert clinic_node["@id"] == f"{SITE}/#clinic"
+    assert clinic_node["address"] == offices["First Office"]["address"]
 
 
-def test_article_page_is_a_medical_web_page(client, clinic):
+def test_article_page_is_a_medical_web_page_about_an_article(client, clinic):
     article = with_image(
         ArticleFactory(
             title="Dry needling explained",
@@ -438,12 +462,16 @@ def test_article_page_is_a_medical_web_page(client, clinic):
     )
     article.refresh_from_db()
     page = get_page(client, article.get_absolute_url())
-    node = page.node("MedicalWebPage")
+    [data] = [d for d in page.jsonld if "@graph" in d]
+    assert data["@context"] == "https://schema.org"
+    webpage, node = page.node("MedicalWebPage"), page.node("Article")
     url = f"{SITE}{article.get_absolute_url()}"
-    assert node["@context"] == "https://schema.org"
-    assert node["url"] == url
-    assert node["headline"] == "Dry needling explained"
+    assert webpage["url"] == url
+    assert webpage["mainEntity"] == {"@id": node["@id"]}
+    assert node["mainEntityOfPage"] == {"@id": webpage["@id"]}
+    assert node["headline"] == webpage["name"] == "Dry needling explained"
     assert node["description"] == "What a session is like."
+    # A guest author: a name, no URL (a team member's: test_article_author_links_the_profile).
     assert node["author"] == {"@type": "Person", "name": "Sylvestra Ramirez"}
     published = datetime.datetime.fromisoformat(node["datePublished"])
     modified = datetime.datetime.fromisoformat(node["dateModified"])
@@ -453,14 +481,16 @@ def test_article_page_is_a_medical_web_page(client, clinic):
     assert node["image"] == SITE + article.image_renditions().src
     assert node["publisher"]["@id"] == f"{SITE}/#clinic"
     assert node["publisher"]["name"] == clinic.name
-    assert node["lastReviewed"] == "2025-03-14"
-    assert node["reviewedBy"] == {"@type": "Person", "name": "Jordan Ellis, PT, DPT"}
+    assert webpage["lastReviewed"] == "2025-03-14"
+    assert webpage["reviewedBy"] == {"@type": "Person", "name": "Jordan Ellis, PT, DPT"}
 
 
-def test_unreviewed_article_without_picture_leaves_those_properties_out(client, clinic):
+def test_unreviewed_article_without_picture_has_the_default_picture(client, clinic):
     article = ArticleFactory()
-    node = get_page(client, article.get_absolute_url()).node("MedicalWebPage")
-    assert not {"image", "lastReviewed", "reviewedBy"} & set(node)
+    page = get_page(client, article.get_absolute_url())
+    assert not {"lastReviewed", "reviewedBy"} & set(page.node("MedicalWebPage"))
+    # Google's Article wants an image.
+    assert page.node("Article")["image"] == f"{SITE}/static/img/og-default.png"
 
 
 def test_jsonld_cannot_be_broken_out_of_by_a_title(client, clinic):
@@ -472,7 +502,7 @@ def test_jsonld_cannot_be_broken_out_of_by_a_title(client, clinic):
     assert "<!--" not in html
     page = Page(html)
     assert all("</" not in raw and "<" not in raw for raw in page.jsonld_raw)
-    assert page.node("MedicalWebPage")["headline"] == title
+    assert page.node("Article")["headline"] == title
     assert page.node("BreadcrumbList")["itemListElement"][-1]["name"] == title
     assert page.meta["og:title"].startswith(title)
 
@@ -494,16 +524,17 @@ def test_promotion_page_is_an_offer(client, clinic):
     assert offer["@id"] == url + "#offer"
     assert offer["url"] == url
     assert offer["name"] == "First responders save $50"
-    assert offer["description"] == "Thank you for your service."
-    assert offer["priceSpecification"] == {
-        "@type": "PriceSpecification",
-        "name": "Discount",
-        "description": "$50.00 off fitness memberships",
-        "price": "50.00",
-        "priceCurrency": "USD",
+    assert offer["description"] == (
+        "$50.00 off fitness memberships for Firefighters, military, EMTs and police officers. "
+        "Thank you for your service."
+    )
+    # A discount is not a price: no price is stated, and eligibility is not a customer type.
+    assert not {"price", "priceSpecification", "eligibleCustomerType"} & set(offer)
+    assert offer["itemOffered"] == {
+        "@type": "Service",
+        "name": "fitness memberships",
+        "provider": {"@id": f"{SITE}/#clinic"},
     }
-    assert offer["eligibleCustomerType"] == "Firefighters, military, EMTs and police officers"
-    assert offer["itemOffered"]["audience"]["audienceType"] == offer["eligibleCustomerType"]
     assert offer["validFrom"] == promo.starts_on.isoformat()
     assert offer["validThrough"] == promo.ends_on.isoformat()
     assert offer["offeredBy"]["@id"] == f"{SITE}/#clinic"
@@ -529,6 +560,230 @@ def test_article_list_is_a_collection_page_with_breadcrumbs(client, clinic):
     crumbs = page_two.node("BreadcrumbList")["itemListElement"]
     assert [c["name"] for c in crumbs] == ["Home", "Articles", "Page 2"]
     assert crumbs[-1]["item"] == f"{SITE}/articles/?page=2"
+
+
+# --- Every page type: schema.org's vocabulary, Google's required fields, og:image ------
+
+
+def google_problems(node) -> list[str]:
+    """What Google requires of a local business and of an article (top-level nodes)."""
+    types = node.get("@type")
+    types = types if isinstance(types, list) else [types]
+    required = []
+    if any("LocalBusiness" in schemaorg.ancestors(t) for t in types):
+        required = ["name", "address"]
+    if {"Article", "NewsArticle", "BlogPosting"} & set(types):
+        required = ["headline", "image", "datePublished", "author"]
+        authors = node.get("author")
+        authors = authors if isinstance(authors, list) else [authors] if authors else []
+        if not all(author.get("name") for author in authors):
+            return [f"{node.get('@id')}: an author has no name"]
+    return [f"{node.get('@id')}: no {prop}" for prop in required if not node.get(prop)]
+
+
+def test_every_page_types_jsonld_is_schema_org_with_what_google_requires(client, monkeypatch):
+    load_demo_site(monkeypatch)
+    problems, types = [], set()
+    for name, html in render_pages(client).items():
+        for data in Page(html).jsonld:
+            problems += [f"{name}: {problem}" for problem in schemaorg.problems(data)]
+            for node in data.get("@graph", [data]):
+                problems += [f"{name}: {problem}" for problem in google_problems(node)]
+                types.add(str(node["@type"]))
+    assert not problems, "\n".join(problems)
+    assert {"Article", "Offer", "Physiotherapy", "BreadcrumbList"} <= types, types
+
+
+def test_every_page_types_og_image_answers(client, monkeypatch):
+    load_demo_site(monkeypatch, renditions=True)
+    for name, html in render_pages(client).items():
+        meta = Page(html).meta
+        if name == "not-found":
+            assert "og:image" not in meta
+            continue
+        image = meta["og:image"]
+        assert image.startswith(f"{SITE}/"), (name, image)
+        response = client.get(image.removeprefix(SITE))
+        assert response.status_code == HTTPStatus.OK, (name, image)
+        assert response["Content-Type"] == meta["og:image:type"], (name, image)
+        response.close()
+
+
+# --- JSON-LD builders on their own (stand-ins for the models) ---------------------------
+
+
+def office_stub(slug, name):
+    return SimpleNamespace(
+        name=name,
+        get_absolute_url=lambda: f"/offices/{slug}/",
+        street_line="45 Main St, Ste 308",
+        city="Avon",
+        state="CT",
+        zip_code="06001",
+    )
+
+
+def clinician_stub(**overrides):
+    fields = {
+        "name": "Sylvestra Ramirez",
+        "credentials": "PT, DPT",
+        "role": "Physical therapist",
+        "bio": "<p>Sylvestra treats <strong>runners</strong> &amp; cyclists.</p>",
+        "image_renditions": lambda: None,
+        "get_absolute_url": lambda: "/team/sylvestra-ramirez/",
+        "offices": SimpleNamespace(all=lambda: [office_stub("avon", "Avon Office")]),
+        "services": [SimpleNamespace(title="Dry needling"), SimpleNamespace(title="Sports rehab")],
+        "languages": "English, Spanish ,",
+    }
+    return SimpleNamespace(**fields | overrides)
+
+
+CLINIC = SimpleNamespace(name="Test Motion Clinic")
+AVON_PLACE = {
+    "@type": "Place",
+    "@id": f"{SITE}/offices/avon/#office",
+    "name": "Avon Office",
+    "address": {
+        "@type": "PostalAddress",
+        "streetAddress": "45 Main St, Ste 308",
+        "addressLocality": "Avon",
+        "addressRegion": "CT",
+        "postalCode": "06001",
+        "addressCountry": "US",
+    },
+}
+
+
+def test_person_node_describes_a_clinician():
+    node = seo.person_node(clinician_stub(), CLINIC)
+    url = f"{SITE}/team/sylvestra-ramirez/"
+    assert node == {
+        "@context": "https://schema.org",
+        "@type": "Person",
+        "@id": url + "#person",
+        "name": "Sylvestra Ramirez",
+        "url": url,
+        "jobTitle": "Physical therapist",
+        "worksFor": seo.clinic_reference(CLINIC),
+        "honorificSuffix": "PT, DPT",
+        "description": "Sylvestra treats runners & cyclists.",
+        "workLocation": [AVON_PLACE],
+        "knowsAbout": ["Dry needling", "Sports rehab"],
+        "knowsLanguage": ["English", "Spanish"],
+    }
+    assert schemaorg.problems(node) == []
+    bare = seo.person_node(
+        clinician_stub(credentials="", bio="", offices=[], services=[], languages=""), CLINIC
+    )
+    assert set(bare) == {"@context", "@type", "@id", "name", "url", "jobTitle", "worksFor"}
+
+
+def test_service_node_describes_a_service_where_it_is_given():
+    service = SimpleNamespace(
+        title="Dry needling",
+        summary="Fine needles to release tight muscle.",
+        get_absolute_url=lambda: "/services/dry-needling/",
+        image_renditions=lambda: None,
+        offices=[office_stub("avon", "Avon Office")],
+    )
+    node = seo.service_node(service, CLINIC)
+    url = f"{SITE}/services/dry-needling/"
+    assert node == {
+        "@context": "https://schema.org",
+        "@type": "Service",
+        "@id": url + "#service",
+        "name": "Dry needling",
+        "url": url,
+        "provider": seo.clinic_reference(CLINIC),
+        "description": "Fine needles to release tight muscle.",
+        "availableChannel": [{"@type": "ServiceChannel", "serviceLocation": AVON_PLACE}],
+    }
+    assert schemaorg.problems(node) == []
+
+
+def test_clinician_and_service_template_tags():
+    template = Template(
+        "{% load seo_tags %}{% clinician_jsonld person %}{% service_jsonld thing %}"
+    )
+    service = SimpleNamespace(
+        title="Dry needling",
+        summary="",
+        get_absolute_url=lambda: "/services/dry-needling/",
+        image_renditions=lambda: None,
+        offices=[],
+    )
+    html = template.render(
+        Context({"clinic": CLINIC, "person": clinician_stub(), "thing": service})
+    )
+    page = Page(html)
+    assert page.node("Person")["name"] == "Sylvestra Ramirez"
+    assert page.node("Service")["provider"]["name"] == "Test Motion Clinic"
+
+
+def test_article_author_links_the_profile():
+    article = SimpleNamespace(
+        title="Dry needling explained",
+        summary="What a session is like.",
+        get_absolute_url=lambda: "/articles/dry-needling/",
+        author="",
+        author_profile=clinician_stub(),
+        reviewer=clinician_stub(name="Jordan Ellis", get_absolute_url=lambda: "/team/jordan/"),
+        reviewed_by="",
+        reviewed_on=datetime.date(2025, 3, 14),
+        published_at=timezone.now(),
+        updated_at=None,
+        image_renditions=lambda: None,
+    )
+    data = seo.article_node(article, CLINIC)
+    webpage, node = data["@graph"]
+    assert node["author"] == {
+        "@type": "Person",
+        "@id": f"{SITE}/team/sylvestra-ramirez/#person",
+        "name": "Sylvestra Ramirez",
+        "url": f"{SITE}/team/sylvestra-ramirez/",
+    }
+    assert webpage["reviewedBy"]["url"] == f"{SITE}/team/jordan/"
+    assert schemaorg.problems(data) == []
+    assert google_problems(node) == []
+
+
+@pytest.mark.parametrize(
+    "typed, expected",
+    [
+        ("(860) 555-0100", "+18605550100"),
+        ("1-860-555-0100", "+18605550100"),
+        ("860.555.0100", "+18605550100"),
+        ("+44 20 7946 0958", "+442079460958"),
+    ],
+)
+def test_phone_numbers_in_e164(typed, expected):
+    assert e164(typed) == seo.telephone(typed) == expected
+
+
+def test_a_number_that_cannot_be_e164_is_left_as_typed():
+    assert seo.telephone("555-0100") == "555-0100"
+
+
+def test_the_schema_org_check_finds_what_validators_flag():
+    node = {
+        "@context": "https://schema.org",
+        "@type": "Physiotherapy",
+        "branchOf": {"@id": "x"},
+        "eligibleCustomerType": "Firefighters",
+        "colour": "blue",
+        "openingHoursSpecification": {"@type": "Person", "dayOfWeek": "https://schema.org/Mon"},
+    }
+    found = schemaorg.problems(node)
+    assert [problem.split(":")[0] for problem in found] == [
+        "branchOf",  # superseded
+        "eligibleCustomerType",  # not a property of Physiotherapy
+        "eligibleCustomerType",  # text where a BusinessEntityType is expected
+        "colour",  # no such property
+        "openingHoursSpecification",  # a Person where OpeningHoursSpecification is expected
+        "openingHoursSpecification.dayOfWeek",  # not a property of Person
+        "openingHoursSpecification.dayOfWeek",  # no such enumeration value
+    ], found
+    assert google_problems(node) == ["None: no name", "None: no address"]
 
 
 # --- Breadcrumbs ---------------------------------------------------------------------

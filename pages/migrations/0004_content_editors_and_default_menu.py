@@ -1,8 +1,8 @@
 """Content editors may edit the new content; a site that had a fixed menu keeps it.
 
-The group gets the new models' permissions (if it exists: staff may have removed it). The
-menu and footer get the links the header and footer had before they came from the
-database, unless someone has already made some.
+The group (if it still exists) gets on the new models the actions it holds on articles,
+so a group staff narrowed stays as narrow. The menu and footer get the links the header
+and footer had before they came from the database, unless someone has already made some.
 """
 
 from django.contrib.auth.management import create_permissions
@@ -27,9 +27,16 @@ def forwards(apps, schema_editor):
             create_permissions(pages, verbosity=0, apps=apps, using=db)
         finally:
             pages.models_module = None
+        actions = [
+            codename.removesuffix("_article")
+            for codename in editors.permissions.filter(
+                content_type__app_label="pages", content_type__model="article"
+            ).values_list("codename", flat=True)
+        ]
         editors.permissions.add(
             *Permission.objects.using(db).filter(
-                content_type__app_label="pages", content_type__model__in=NEW_MODELS
+                content_type__app_label="pages",
+                codename__in=[f"{a}_{model}" for a in actions for model in NEW_MODELS],
             )
         )
     MenuItem = apps.get_model("pages", "MenuItem")

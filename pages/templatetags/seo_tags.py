@@ -67,21 +67,24 @@ def canonical_url(context):
 def social_meta(context, image_obj=None, article=None):
     """Open Graph and Twitter card tags, from the page's title and description blocks.
 
-    ``image_obj``: a model with a picture (an office), used as og:image when it has one.
+    ``image_obj``: a model with a picture (an office), used as og:image when it has one;
+    otherwise the site's default picture (seo.DEFAULT_IMAGE), so every preview has one.
     ``article``: makes the page ``og:type`` article, with its dates and picture.
     """
     request = context.get("request")
     clinic = context.get("clinic")
     image_obj = image_obj or article
     renditions = image_obj.image_renditions() if image_obj is not None else None
-    image = None
     if renditions:
         image = {
             "url": seo.absolute_url(renditions.src),
+            "type": "image/jpeg",
             "width": renditions.width,
             "height": renditions.height,
             "alt": getattr(image_obj, "image_alt", ""),
         }
+    else:
+        image = {**seo.DEFAULT_IMAGE, "url": seo.default_image_url(), "alt": ""}
     extra = []
     if article is not None:
         extra = [
@@ -154,3 +157,15 @@ def article_list_jsonld(context, articles):
 @register.simple_tag(takes_context=True)
 def offer_jsonld(context, promotion):
     return seo.jsonld_script(seo.offer_node(promotion, context.get("clinic")))
+
+
+@register.simple_tag(takes_context=True)
+def clinician_jsonld(context, clinician):
+    """A clinician's profile: pass one with its offices and services prefetched."""
+    return seo.jsonld_script(seo.person_node(clinician, context.get("clinic")))
+
+
+@register.simple_tag(takes_context=True)
+def service_jsonld(context, service):
+    """A service page: pass one with its offices prefetched."""
+    return seo.jsonld_script(seo.service_node(service, context.get("clinic")))

@@ -7,7 +7,7 @@ which element has focus.
 import pytest
 
 from contact.models import ConsultationRequest
-from pages.models import Office
+from pages.models import HomePage, Office
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -96,7 +96,11 @@ def test_consultation_request_with_the_keyboard_alone(page, site):
     avon = Office.objects.get(slug="avon")
     page.goto(site + "/")
 
-    # The home page embeds the form: Tab past the header, banner and hero to its first field.
+    # The home page invites to the form: Tab past the banner and header to the hero's button.
+    label = HomePage.load().button_label
+    tab_until(page, lambda e: e["text"] == label, "the home page's consultation button")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
     tab_until(page, lambda e: e["id"] == "id_name", "the form's name field")
     page.keyboard.type("Robin Keyboard")
     page.keyboard.press("Tab")
@@ -104,6 +108,8 @@ def test_consultation_request_with_the_keyboard_alone(page, site):
     page.keyboard.type("860 555 0123")
     page.keyboard.press("Tab")
     assert focused(page)["id"] == "id_email"
+    page.keyboard.press("Tab")
+    assert focused(page)["id"] == "id_service"  # left at "Not sure yet"
     page.keyboard.press("Tab")
     assert focused(page)["id"] == "id_office"
     # "No preference", Bloomfield, Newington, Avon: three steps down a closed select.

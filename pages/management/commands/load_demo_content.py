@@ -5,10 +5,10 @@ from clinic_site.apps import app_modules
 
 class Command(BaseCommand):
     help = (
-        "Fill an empty database with the demo clinic's content: settings, articles, offices "
-        "with hours and closures, the first-responder offer, and each other app's own demo "
-        "rows (its demo_content module). Safe to run again: it only adds what is missing and "
-        "never changes existing rows."
+        "Fill an empty database with the demo clinic's content: settings, services, team, "
+        "articles, pages, offices with hours and closures, the first-responder offer, menu "
+        "links, the home page, and each other app's own demo rows (its demo_content module). "
+        "Safe to run again: it only adds what is missing and never changes existing rows."
     )
 
     def handle(self, *args, **options):

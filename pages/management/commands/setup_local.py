@@ -8,7 +8,7 @@ from django.core.management import BaseCommand, call_command
 from django.urls import reverse
 
 from clinic_site.models import ClinicSettings
-from pages.models import Article, Office, Promotion
+from pages.models import Article, Clinician, HomePage, Office, Page, Promotion, Service
 
 
 class Command(BaseCommand):
@@ -18,7 +18,9 @@ class Command(BaseCommand):
     )
 
     def handle(self, *args, **options):
+        # Menu links are left out: a migration makes the default ones on every database.
         content_models = (ClinicSettings, Article, Office, Promotion)
+        content_models += (Service, Clinician, Page, HomePage)
         if any(model.objects.exists() for model in content_models):
             self.stdout.write("Content found: demo content not loaded.")
         else:

@@ -1,0 +1,2 @@
+// Puppeteer (pa11y's) never downloads a browser: the tests launch Debian's Chromium.
+module.exports = { skipDownload: true };
