@@ -146,9 +146,10 @@ audit: $(STAMP)
 	exit $$status
 
 # Lighthouse CI on every public page type (lighthouserc.json: its URLs, the server it
-# starts, Chromium's flags, the assertions), mobile, on Debian's chromium. The server is
-# gunicorn with DEBUG off on a demo site in .lighthouseci/site (collectstatic as in
-# production); reports go to .lighthouseci/reports. Needs `npm ci` and /usr/bin/chromium.
+# starts, Chromium's flags, the assertions), on a phone then a desktop, on Debian's
+# chromium. The server is gunicorn with DEBUG off on a demo site in .lighthouseci/site
+# (collectstatic as in production); reports go to .lighthouseci/reports(-desktop). Needs
+# `npm ci` and /usr/bin/chromium.
 LHCI_SITE := $(CURDIR)/.lighthouseci/site
 lighthouse: $(STAMP) $(NPM_STAMP)
 	@[ -x node_modules/.bin/lhci ] || { echo "Lighthouse CI is missing: install Node.js 20" \
@@ -163,7 +164,9 @@ lighthouse: $(STAMP) $(NPM_STAMP)
 	$(PY) manage.py migrate --noinput --verbosity 0 && \
 	$(PY) manage.py load_demo_content && \
 	$(PY) manage.py collectstatic --noinput --verbosity 0 && \
-	$(WITH_VENV) node_modules/.bin/lhci autorun
+	$(WITH_VENV) node_modules/.bin/lhci autorun && \
+	$(WITH_VENV) node_modules/.bin/lhci autorun --collect.settings.preset=desktop \
+	  --upload.outputDir=.lighthouseci/reports-desktop
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache .lighthouseci
