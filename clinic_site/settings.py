@@ -144,6 +144,7 @@ INSTALLED_APPS = [
     "clinic_site",  # site-wide: clinic settings, staff groups, sitemap and breadcrumbs
     "pages",
     "contact",
+    "guide",  # the staff guide in admin
     "axes",
     "csp",
     # Not "imagekit": pages/picture_files.py imports it only to write files (pages' own
@@ -170,6 +171,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Inside sessions and auth: a logged-in person's request restarts their idle time.
+    "clinic_site.accounts.StaffSessionMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "clinic_site.middleware.ClinicTimezoneMiddleware",
@@ -262,6 +265,18 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]  # the pair, not either o
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "axes/lockout.html"
 AXES_CLIENT_IP_CALLABLE = "clinic_site.client_address.client_ip_address"
+# Its lockout records are registered by clinic_site/admin.py, for superusers only.
+AXES_ENABLE_ADMIN = False
+
+# Staff sessions end when the browser closes, and after this long without a request.
+STAFF_IDLE_TIMEOUT_MINUTES = env.int("STAFF_IDLE_TIMEOUT_MINUTES", 8 * 60)
+if STAFF_IDLE_TIMEOUT_MINUTES < 1:
+    raise ImproperlyConfigured("STAFF_IDLE_TIMEOUT_MINUTES must be 1 or more (default 480).")
+SESSION_COOKIE_AGE = STAFF_IDLE_TIMEOUT_MINUTES * 60
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+# Not SESSION_SAVE_EVERY_REQUEST: it saves a new session for any request with a session
+# cookie, a stale or made-up one too; clinic_site.accounts.StaffSessionMiddleware restarts
+# the idle time of logged-in people only.
 
 
 LANGUAGE_CODE = "en-us"

@@ -3,6 +3,7 @@ from django.contrib import admin
 from django.contrib.sitemaps.views import sitemap
 from django.urls import include, path, re_path
 
+from clinic_site import accounts
 from clinic_site.health import healthz
 from clinic_site.media import serve_media
 from clinic_site.sitemaps import site_sitemaps
@@ -13,6 +14,23 @@ admin.site.site_title = "Clinic website admin"
 admin.site.index_title = "Manage the website"
 
 urlpatterns = [
+    # Forgotten passwords, under the admin as Django's docs wire them: its login page then
+    # links to the first one (clinic_site/accounts.py).
+    path(
+        f"{settings.ADMIN_URL}password_reset/",
+        accounts.PasswordResetView.as_view(),
+        name="admin_password_reset",
+    ),
+    path(
+        f"{settings.ADMIN_URL}password_reset/done/",
+        accounts.PasswordResetDoneView.as_view(),
+        name="password_reset_done",
+    ),
+    path(
+        f"{settings.ADMIN_URL}reset/<uidb64>/<token>/",
+        accounts.PasswordResetConfirmView.as_view(),
+        name="password_reset_confirm",
+    ),
     path(settings.ADMIN_URL, admin.site.urls),
     path("sitemap.xml", sitemap, {"sitemaps": site_sitemaps()}, name="sitemap"),
     path("robots.txt", robots_txt, name="robots_txt"),

@@ -1,11 +1,15 @@
 import csv
+import re
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.actions import delete_selected as django_delete_selected
+from django.contrib.admin.options import IS_POPUP_VAR
+from django.contrib.admin.templatetags.admin_urls import add_preserved_filters
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
-from django.db import models
-from django.http import HttpResponse
+from django.db import models, transaction
+from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect
 from django.urls import path, reverse
 from django.utils import timezone
@@ -13,14 +17,16 @@ from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
 from clinic_site.history import HistoryAdmin
-from clinic_site.models import ClinicSettings
+from clinic_site.models import ClinicSettings, phone_href
 
 from .models import (
     ConsultationRequest,
+    ErasureRecord,
     MailStatus,
     NotificationRecipient,
     PrivacyNotice,
     StaffNote,
+    phone_digits,
 )
 
 Status = ConsultationRequest.Status
@@ -33,6 +39,46 @@ def csv_safe(value) -> str:
     """The cell as text, with a leading quote if a spreadsheet would run it as a formula."""
     text = "" if value is None else str(value)
     return "'" + text if text.startswith(FORMULA_PREFIXES) else text
+
+
+def user_name(user) -> str:
+    return (user.get_full_name() or user.get_username()) if user else ""
+
+
+def public_page_or_text(obj, empty: str):
+    """A related row as plain text, with a link to its public page when it has one shown.
+
+    Django's read-only fields link a related row to its admin page whether or not the user
+    may open it (a bare 403 for the front desk): never that.
+    """
+    if obj is None:
+        return empty
+    if not obj.is_public:
+        return str(obj)
+    return format_html('{} (<a href="{}">its page on the website</a>)', obj, obj.get_absolute_url())
+
+
+class ReadOnlyRelationsMixin:
+    """Where a user may only read a row, shows its related rows through display methods
+    (``read_only_relations``: field -> method) instead of Django's link to their admin page."""
+
+    read_only_relations: dict[str, str] = {}
+
+    def swapped_fields(self, request, obj):
+        """Fields shown through another (read-only) field for this user: name -> name."""
+        if obj is None or self.has_change_permission(request, obj):
+            return {}
+        return self.read_only_relations
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        swap = self.swapped_fields(request, obj)
+        if not swap:
+            return fieldsets
+        return [
+            (title, {**options, "fields": [swap.get(name, name) for name in options["fields"]]})
+            for title, options in fieldsets
+        ]
 
 
 class MailFailedFilter(admin.SimpleListFilter):
@@ -67,19 +113,24 @@ class StaffNoteInline(admin.TabularInline):
     model = StaffNote
     extra = 1
     can_delete = False
-    fields = ["text", "author", "created_at"]
-    readonly_fields = ["author", "created_at"]
+    fields = ["text", "author_name", "created_at"]
+    readonly_fields = ["author_name", "created_at"]
     formfield_overrides = {models.TextField: {"widget": forms.Textarea(attrs={"rows": 2})}}
     verbose_name_plural = "Staff notes (calls made, messages left, what was agreed)"
 
     def has_change_permission(self, request, obj=None):
         return request.user.is_superuser and super().has_change_permission(request, obj)
 
+    @admin.display(description="author")
+    def author_name(self, note):
+        # Text, not Django's link to the user's admin page, which the front desk cannot open.
+        return user_name(note.author) or self.get_empty_value_display()
+
 
 PATIENT_FIELDS = ["name", "phone", "email"]
 REQUEST_FIELDS = [
-    "office",
-    "service",
+    "office_shown",
+    "service_shown",
     "contact_method",
     "best_time",
     "message",
@@ -100,11 +151,36 @@ MAIL_FIELDS = [
 ]
 
 
+# A search that is only a phone number, in any of the ways people write one.
+PHONE_QUERY = re.compile(r"[0-9\s().+\-]+")
+ERASED_MESSAGE = "A record that it existed, without any patient details, is kept."
+
+
+def erasure_reason(request) -> str:
+    """The reason picked on the delete confirmation page ('' when none or unknown)."""
+    reason = request.POST.get("reason", "")
+    return reason if reason in ErasureRecord.Reason.values else ""
+
+
+def erasure_record(consultation, request, reason) -> ErasureRecord:
+    """What is kept of an erased request: when and where it arrived, never what it said."""
+    return ErasureRecord(
+        request_number=consultation.pk,
+        received_at=consultation.received_at,
+        office=consultation.office.name if consultation.office else "",
+        erased_by=request.user,
+        reason=reason,
+    )
+
+
 @admin.register(ConsultationRequest)
-class ConsultationRequestAdmin(admin.ModelAdmin):
+class ConsultationRequestAdmin(ReadOnlyRelationsMixin, admin.ModelAdmin):
     list_display = [
         "received_at",
         "name",
+        "phone_link",
+        "contact_method",
+        "best_time",
         "office",
         "service",
         "status",
@@ -112,8 +188,13 @@ class ConsultationRequestAdmin(admin.ModelAdmin):
         "notification_state",
         "overdue",
     ]
+    list_display_links = ["received_at", "name"]
     list_filter = ["status", "office", "service", "received_at", MailFailedFilter, OverdueFilter]
     search_fields = ["name", "email", "phone"]
+    search_help_text = (
+        "Search by name, email, or phone number typed any way, e.g. 860-555-0199 or "
+        "+1 860 555 0199."
+    )
     date_hierarchy = "received_at"
     list_select_related = ["office", "service", "assigned_to"]
     inlines = [StaffNoteInline]
@@ -123,7 +204,10 @@ class ConsultationRequestAdmin(admin.ModelAdmin):
         *CONSENT_FIELDS,
         "flag_reason",
         *MAIL_FIELDS,
+        "assigned_to_name",
+        "privacy_notice_named",
     ]
+    read_only_relations = {"assigned_to": "assigned_to_name"}
     fieldsets = [
         (
             "The patient",
@@ -131,7 +215,9 @@ class ConsultationRequestAdmin(admin.ModelAdmin):
                 "fields": PATIENT_FIELDS,
                 "description": "What the patient typed on the website; it cannot be changed "
                 "here. If the patient asks us to erase their request, use Delete at the bottom "
-                "of this page: it removes the request and its notes for good.",
+                "of this page: it removes the request and its notes for good. We keep only a "
+                "record that the request existed (its number, when it arrived, the office, who "
+                "erased it and why), without any patient details, under Erased requests.",
             },
         ),
         (
@@ -186,11 +272,84 @@ class ConsultationRequestAdmin(admin.ModelAdmin):
         "assign_to_me",
         "resend_notification",
         "export_csv",
+        "delete_selected",
     ]
 
     def has_add_permission(self, request):
         # Requests only come from the website's form.
         return False
+
+    def swapped_fields(self, request, obj):
+        swap = super().swapped_fields(request, obj)
+        notices = self.admin_site.get_model_admin(PrivacyNotice)
+        if notices.has_view_or_change_permission(request):
+            return swap
+        # The notice's text is a page this user may not open: no link to it.
+        return {**swap, "privacy_notice_agreed": "privacy_notice_named"}
+
+    def get_search_results(self, request, queryset, search_term):
+        """Also finds a phone number however it is typed: its digits against the stored ones
+        (all of them, or the last 7 to 9 of a number given without its area code)."""
+        digits = phone_digits(search_term)
+        if len(digits) < 7:
+            return super().get_search_results(request, queryset, search_term)
+        if len(digits) >= 10:
+            by_phone = queryset.filter(phone_digits=digits)
+        else:
+            by_phone = queryset.filter(phone_digits__endswith=digits)
+        if PHONE_QUERY.fullmatch(search_term.strip()):
+            # Only a number: not also its groups as words ("860 555 0199" is not "860").
+            return by_phone, False
+        found, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        return found | by_phone, may_have_duplicates
+
+    # ------------------------------------------------------------------ erasing
+
+    def delete_model(self, request, obj):
+        with transaction.atomic():
+            erasure_record(obj, request, erasure_reason(request)).save()
+            super().delete_model(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        reason = erasure_reason(request)
+        with transaction.atomic():
+            rows = queryset.select_related("office")
+            ErasureRecord.objects.bulk_create(erasure_record(row, request, reason) for row in rows)
+            super().delete_queryset(request, queryset)
+
+    def response_delete(self, request, obj_display, obj_id):
+        if IS_POPUP_VAR in request.POST:
+            return super().response_delete(request, obj_display, obj_id)
+        self.message_user(
+            request, f"Request #{obj_id} was erased. {ERASED_MESSAGE}", messages.SUCCESS
+        )
+        url = reverse("admin:contact_consultationrequest_changelist")
+        context = {"preserved_filters": self.get_preserved_filters(request), "opts": self.opts}
+        return HttpResponseRedirect(add_preserved_filters(context, url))
+
+    @admin.action(
+        description="Delete selected requests for good (a record without patient details is kept)",
+        permissions=["delete"],
+    )
+    def delete_selected(self, request, queryset):
+        """Django's own confirmation page; once confirmed, each erasure is recorded."""
+        if request.POST.get("post"):
+            _, _, perms_needed, protected = self.get_deleted_objects(queryset, request)
+            if perms_needed:
+                raise PermissionDenied
+            if not protected:
+                numbers = sorted(queryset.values_list("pk", flat=True))
+                if numbers:
+                    self.log_deletions(request, queryset)
+                    self.delete_queryset(request, queryset)
+                    listed = ", ".join(f"#{number}" for number in numbers)
+                    self.message_user(
+                        request,
+                        f"{len(numbers)} request(s) were erased ({listed}). {ERASED_MESSAGE}",
+                        messages.SUCCESS,
+                    )
+                return None
+        return django_delete_selected(self, request, queryset)
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "assigned_to":
@@ -209,6 +368,24 @@ class ConsultationRequestAdmin(admin.ModelAdmin):
         formset.save_m2m()
 
     # ------------------------------------------------------------------ columns
+
+    @admin.display(description="phone", ordering="phone")
+    def phone_link(self, obj):
+        if not obj.phone:
+            return self.get_empty_value_display()
+        return format_html('<a href="{}">{}</a>', phone_href(obj.phone), obj.phone)
+
+    @admin.display(description="office")
+    def office_shown(self, obj):
+        return public_page_or_text(obj.office, "No preference")
+
+    @admin.display(description="service")
+    def service_shown(self, obj):
+        return public_page_or_text(obj.service, "Not chosen")
+
+    @admin.display(description="assigned to")
+    def assigned_to_name(self, obj):
+        return user_name(obj.assigned_to) or self.get_empty_value_display()
 
     @admin.display(description="email to staff")
     def notification_state(self, obj):
@@ -238,6 +415,12 @@ class ConsultationRequestAdmin(admin.ModelAdmin):
         if notice is not None:
             url = reverse("admin:contact_privacynotice_text", args=[notice.pk])
             return format_html('<a href="{}">Version {} (read the text)</a>', url, notice.version)
+        return self.privacy_notice_named(obj)
+
+    @admin.display(description="privacy notice agreed to")
+    def privacy_notice_named(self, obj):
+        if obj.privacy_notice is not None:
+            return f"Version {obj.privacy_notice.version}"
         if obj.privacy_notice_version:
             # Sent before each version's text was kept.
             return f"Version {obj.privacy_notice_version} (its text was not kept)"
@@ -299,7 +482,8 @@ class ConsultationRequestAdmin(admin.ModelAdmin):
         clinic_tz = ClinicSettings.load().tzinfo
 
         def clinic_time(moment):
-            return timezone.localtime(moment, clinic_tz).isoformat() if moment else ""
+            # A form every spreadsheet reads as a date and time, in the clinic's zone.
+            return f"{timezone.localtime(moment, clinic_tz):%Y-%m-%d %H:%M}" if moment else ""
 
         today = timezone.localdate(timezone=clinic_tz)
         response = HttpResponse(content_type="text/csv; charset=utf-8")
@@ -344,7 +528,7 @@ class ConsultationRequestAdmin(admin.ModelAdmin):
                     row.get_best_time_display(),
                     row.message,
                     row.get_status_display(),
-                    (assignee.get_full_name() or assignee.get_username()) if assignee else "",
+                    user_name(assignee),
                     clinic_time(row.notified_at),
                 ]
             )
@@ -352,11 +536,13 @@ class ConsultationRequestAdmin(admin.ModelAdmin):
 
 
 @admin.register(NotificationRecipient)
-class NotificationRecipientAdmin(admin.ModelAdmin):
+class NotificationRecipientAdmin(ReadOnlyRelationsMixin, admin.ModelAdmin):
     list_display = ["email", "office", "is_active"]
     list_filter = ["is_active", "office"]
     search_fields = ["email"]
     list_select_related = ["office"]
+    readonly_fields = ["office_shown"]
+    read_only_relations = {"office": "office_shown"}
     fieldsets = [
         (
             None,
@@ -370,6 +556,10 @@ class NotificationRecipientAdmin(admin.ModelAdmin):
             },
         ),
     ]
+
+    @admin.display(description="office")
+    def office_shown(self, obj):
+        return public_page_or_text(obj.office, "All offices")
 
 
 @admin.register(PrivacyNotice)
@@ -469,3 +659,55 @@ class PrivacyNoticeAdmin(HistoryAdmin):
         if "_addanother" in request.POST:
             return redirect("admin:contact_privacynotice_add")
         return self.response_post_save_change(request, obj)
+
+
+@admin.register(ErasureRecord)
+class ErasureRecordAdmin(admin.ModelAdmin):
+    """Read only: written when a request is erased; only a superuser may delete one."""
+
+    list_display = [
+        "request_number",
+        "received_at",
+        "office",
+        "erased_at",
+        "erased_by_name",
+        "reason",
+    ]
+    list_display_links = ["request_number", "received_at"]
+    list_filter = ["reason", "erased_at"]
+    list_select_related = ["erased_by"]
+    search_fields = ["=request_number"]
+    search_help_text = "Search by request number, e.g. 12."
+    fieldsets = [
+        (
+            None,
+            {
+                "fields": [
+                    "request_number",
+                    "received_at",
+                    "office",
+                    "erased_at",
+                    "erased_by_name",
+                    "reason",
+                ],
+                "description": "A consultation request that staff erased with Delete. Only "
+                "this is kept: no name, phone, email or message. It shows that the request "
+                "existed and who erased it, when and why, should anyone ask.",
+            },
+        )
+    ]
+    readonly_fields = ["erased_by_name"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_superuser and super().has_delete_permission(request, obj)
+
+    @admin.display(description="erased by", ordering="erased_by__username")
+    def erased_by_name(self, record):
+        # Text, not a link to the user's admin page, which the front desk cannot open.
+        return user_name(record.erased_by) or self.get_empty_value_display()

@@ -23,6 +23,10 @@ EXPIRED_MESSAGE = (
 HONEYPOT_REASON = "a field people cannot see was filled in"
 
 PHONE_HELP = "US numbers like (860) 555-0100, or international ones starting with +."
+CONTACT_METHOD_HELP = (
+    "If you leave this empty, we will call you when you gave a phone number, and email you "
+    "when you gave only an email address."
+)
 
 
 def normalise_phone(value: str) -> str:
@@ -47,6 +51,12 @@ def normalise_phone(value: str) -> str:
             code="phone",
         )
     return f"({digits[:3]}) {digits[3:6]}-{digits[6:]}"
+
+
+def derived_contact_method(phone: str) -> str:
+    """The method for a patient who chose none: a call if they gave a number, else email."""
+    Method = ConsultationRequest.ContactMethod
+    return Method.PHONE if phone else Method.EMAIL
 
 
 def plain_text(value: str, multiline: bool = False) -> str:
@@ -177,6 +187,7 @@ class ConsultationRequestForm(forms.ModelForm):
         help_texts = {
             "phone": PHONE_HELP,
             "email": "Give a phone number, an email address, or both.",
+            "contact_method": CONTACT_METHOD_HELP,
             "message": "A sentence is enough. Please don't include detailed medical "
             "information; we will talk about that in person.",
         }
@@ -202,7 +213,6 @@ class ConsultationRequestForm(forms.ModelForm):
         if service is not None:
             initial.setdefault("service", service.pk)
         initial.setdefault("source", source)
-        initial.setdefault("contact_method", ConsultationRequest.ContactMethod.PHONE)
         initial.setdefault("best_time", ConsultationRequest.BestTime.MORNING)
         super().__init__(*args, **kwargs)
         office_field = self.fields["office"]
@@ -213,8 +223,11 @@ class ConsultationRequestForm(forms.ModelForm):
             ]
         # One query, when the select is drawn or a POST is checked: published services only.
         self.fields["service"].queryset = Service.objects.published().only("id", "title")
-        # Radio buttons with a default need no empty "---------" choice.
-        self.fields["contact_method"].choices = ConsultationRequest.ContactMethod.choices
+        # No method is preselected (a preselected "Phone call" contradicted patients who gave
+        # only an email): left empty, clean() derives it. Radios need no "---------" choice.
+        method = self.fields["contact_method"]
+        method.choices = ConsultationRequest.ContactMethod.choices
+        method.required = False
         self.fields["best_time"].choices = ConsultationRequest.BestTime.choices
         self.fields["started"].initial = sign_form_start()
         self.fields["privacy_version"].initial = current_notice_version
@@ -298,6 +311,8 @@ class ConsultationRequestForm(forms.ModelForm):
                 self.add_error("phone", "You asked us to call or text: please add your number.")
             elif method == "email" and not email:
                 self.add_error("email", "You asked us to email you: please add your address.")
+            elif not method:
+                cleaned["contact_method"] = derived_contact_method(phone)
         token, self.flag_reason = check_form_token(cleaned.get("started", ""))
         if token == TOKEN_EXPIRED:
             # Sent back with a fresh token: the next press of the button goes through.

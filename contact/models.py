@@ -1,15 +1,16 @@
 """Consultation requests. Each row is its own outbox: the notification state lives on it."""
 
 import datetime
+import re
 
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
-from django.utils import timezone
-from django_prose_editor.fields import ProseEditorField
+from django.utils import formats, timezone
 
-from pages.models import ARTICLE_BODY_EXTENSIONS, Office, sanitize_body
+from clinic_site.models import ClinicSettings
+from pages.models import ARTICLE_BODY_EXTENSIONS, Office, RichTextField, sanitize_body
 
 # Failed sends are retried after 1, 2, 4, ... minutes, never more than an hour apart, and
 # given up after a bounded number of tries (then shown as failed in admin, with the reason).
@@ -22,6 +23,25 @@ CONFIRMATION_MAX_ATTEMPTS = 6  # about an hour: a late "we received it" is worth
 def retry_delay(attempts: int) -> datetime.timedelta:
     seconds = RETRY_BASE_SECONDS * 2 ** max(attempts - 1, 0)
     return datetime.timedelta(seconds=min(seconds, RETRY_MAX_SECONDS))
+
+
+def staff_time(moment, zone=None) -> str:
+    """A moment as staff read it on every request page: in the clinic's time zone, in the
+    admin's own date format (DATETIME_FORMAT: "May 10, 2024, 10:30 a.m."), as Django's admin
+    writes the list, the read-only fields and the history."""
+    if moment is None:
+        return ""
+    zone = zone or ClinicSettings.load().tzinfo
+    return formats.date_format(timezone.localtime(moment, zone), "DATETIME_FORMAT")
+
+
+def phone_digits(value: str) -> str:
+    """The digits of a phone number without the US country code: what phone search compares,
+    so "+1 860 555 0199", "860.555.0199" and "(860) 555-0199" are one number."""
+    digits = re.sub(r"[^0-9]", "", value or "")
+    if len(digits) == 11 and digits.startswith("1"):
+        digits = digits[1:]
+    return digits
 
 
 class PrivacyNoticeChanged(Exception):
@@ -40,7 +60,7 @@ class PrivacyNotice(models.Model):
         default="Privacy notice",
         help_text="The heading of the notice, e.g. 'Privacy notice'.",
     )
-    body = ProseEditorField(
+    body = RichTextField(
         config={"extensions": ARTICLE_BODY_EXTENSIONS},
         sanitize=sanitize_body,
         help_text="What the clinic does with what patients send through the website.",
@@ -187,6 +207,8 @@ class ConsultationRequest(models.Model):
     # What the patient sent.
     name = models.CharField(max_length=120)
     phone = models.CharField(max_length=30, blank=True)
+    # Filled on save: what search matches a number typed in any format against.
+    phone_digits = models.CharField(max_length=20, blank=True, editable=False, db_index=True)
     email = models.EmailField(max_length=254, blank=True)
     office = models.ForeignKey(
         Office,
@@ -205,7 +227,11 @@ class ConsultationRequest(models.Model):
         help_text="What the patient said they are interested in. Empty: not chosen.",
     )
     contact_method = models.CharField(
-        "preferred contact method", max_length=10, choices=ContactMethod.choices
+        "preferred contact method",
+        max_length=10,
+        choices=ContactMethod.choices,
+        help_text="What the patient chose. If they left it empty: Phone call when they gave a "
+        "phone number, otherwise Email.",
     )
     best_time = models.CharField("best time to reach", max_length=10, choices=BestTime.choices)
     message = models.TextField("what they would like help with", max_length=1000, blank=True)
@@ -283,7 +309,14 @@ class ConsultationRequest(models.Model):
         ]
 
     def __str__(self):
-        return f"Request #{self.pk} ({self.received_at:%Y-%m-%d %H:%M})"
+        return f"Request #{self.pk} ({staff_time(self.received_at)})"
+
+    def save(self, *args, **kwargs):
+        self.phone_digits = phone_digits(self.phone)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "phone" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "phone_digits"}
+        super().save(*args, **kwargs)
 
     def get_admin_url(self):
         return reverse("admin:contact_consultationrequest_change", args=[self.pk])
@@ -328,4 +361,38 @@ class StaffNote(models.Model):
         verbose_name = "staff note"
 
     def __str__(self):
-        return f"Note by {self.author or 'staff'} at {self.created_at:%Y-%m-%d %H:%M}"
+        return f"Note by {self.author or 'staff'} at {staff_time(self.created_at)}"
+
+
+class ErasureRecord(models.Model):
+    """That a request existed and was erased, by whom and why: never what the patient sent."""
+
+    class Reason(models.TextChoices):
+        PATIENT_ASKED = "patient_asked", "The patient asked us to erase their details"
+        MISTAKE = "mistake", "Sent by mistake, or a duplicate"
+        SPAM = "spam", "Spam, not a real patient"
+        OTHER = "other", "Another reason"
+
+    request_number = models.PositiveIntegerField("request number", db_index=True)
+    received_at = models.DateTimeField("request received at")
+    office = models.CharField(
+        max_length=120, blank=True, help_text="The office chosen. Empty: no preference."
+    )
+    erased_at = models.DateTimeField("erased at", default=timezone.now, db_index=True)
+    erased_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="erased by",
+    )
+    reason = models.CharField(max_length=20, choices=Reason.choices, blank=True)
+
+    class Meta:
+        ordering = ["-erased_at"]
+        verbose_name = "erased request"
+        verbose_name_plural = "erased requests"
+
+    def __str__(self):
+        return f"Request #{self.request_number}, erased {staff_time(self.erased_at)}"

@@ -3,6 +3,7 @@ the menu and the home page."""
 
 import datetime
 import functools
+import re
 from decimal import Decimal
 from urllib.parse import quote_plus
 
@@ -25,6 +26,7 @@ from .images import (
     validate_image_upload,
     write_missing_renditions,
 )
+from .links import fix_links, link_problems
 
 # What the article editor offers, and so what the server keeps: anything else a pasted
 # text carries (scripts, event handlers, styles, images) is removed before it is saved.
@@ -48,8 +50,26 @@ def _body_cleaner():
 
 def sanitize_body(html: str) -> str:
     """The editor's own sanitizer, built on first use: nh3 (1.5 MB a process) loads only
-    where a body is saved, not in every web worker."""
-    return _body_cleaner()(html)
+    where a body is saved, not in every web worker. A link typed as ``www.example.com``
+    gets its ``https://`` (without it, browsers open it as a page of ours: a 404)."""
+    return fix_links(_body_cleaner()(html))
+
+
+class RichTextField(ProseEditorField):
+    """The sanitised editor of every body staff write; a link to one of our own pages that
+    leads nowhere is refused (pages/links.py). Migrations see a TextField, as before."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("config", {"extensions": ARTICLE_BODY_EXTENSIONS})
+        kwargs.setdefault("sanitize", sanitize_body)
+        super().__init__(*args, **kwargs)
+
+    def clean(self, value, instance):
+        value = super().clean(value, instance)
+        errors, _warnings = link_problems(value)
+        if errors:
+            raise ValidationError(errors)
+        return value
 
 
 def _image_alt_rule(instance, image_field: str, alt_field: str):
@@ -96,9 +116,7 @@ class Article(ImageRenditionsMixin, models.Model):
         max_length=300,
         help_text="One or two sentences. Shown in article lists and to search engines.",
     )
-    body = ProseEditorField(
-        config={"extensions": ARTICLE_BODY_EXTENSIONS},
-        sanitize=sanitize_body,
+    body = RichTextField(
         help_text="The article itself. Use the toolbar for headings, lists and links.",
     )
     image = models.ImageField(
@@ -275,9 +293,7 @@ class Service(WithPicture):
     summary = models.CharField(
         max_length=300, help_text="One or two sentences, shown on cards and to search engines."
     )
-    body = ProseEditorField(
-        config={"extensions": ARTICLE_BODY_EXTENSIONS},
-        sanitize=sanitize_body,
+    body = RichTextField(
         blank=True,
         help_text="The full description: what it is, how it works, what a session is like.",
     )
@@ -334,9 +350,7 @@ class Clinician(WithPicture):
         help_text="Only real, current credentials, as they would sign: e.g. 'PT, DPT'.",
     )
     role = models.CharField(max_length=120, help_text="e.g. 'Physical therapist'.")
-    bio = ProseEditorField(
-        config={"extensions": ARTICLE_BODY_EXTENSIONS},
-        sanitize=sanitize_body,
+    bio = RichTextField(
         blank=True,
         help_text="A few friendly paragraphs: training, what they enjoy treating.",
     )
@@ -422,9 +436,7 @@ class Page(WithPicture):
     summary = models.CharField(
         max_length=300, blank=True, help_text="Optional: one sentence for cards and search engines."
     )
-    body = ProseEditorField(
-        config={"extensions": ARTICLE_BODY_EXTENSIONS},
-        sanitize=sanitize_body,
+    body = RichTextField(
         help_text="The page's text. Use the toolbar for headings, lists and links.",
     )
     is_published = models.BooleanField(
@@ -587,8 +599,8 @@ class OpeningHours(models.Model):
 
     office = models.ForeignKey(Office, on_delete=models.CASCADE, related_name="hours")
     weekday = models.PositiveSmallIntegerField(choices=Weekday.choices)
-    opens = models.TimeField(help_text="e.g. 08:00")
-    closes = models.TimeField(help_text="e.g. 17:30")
+    opens = models.TimeField(help_text="e.g. 8am, 8:30 AM or 08:30")
+    closes = models.TimeField(help_text="e.g. 5pm, 5:30 PM or 17:30")
 
     class Meta:
         ordering = ["weekday", "opens"]
@@ -614,6 +626,13 @@ class Closure(models.Model):
     office = models.ForeignKey(Office, on_delete=models.CASCADE, related_name="closures")
     date = models.DateField(help_text="The day the office is closed.")
     reason = models.CharField(max_length=120, help_text="Shown to patients, e.g. 'Thanksgiving'.")
+    closes_at = models.TimeField(
+        "closes early at",
+        null=True,
+        blank=True,
+        help_text="Leave empty when the office is closed all day. For a half day, the time "
+        "it closes, e.g. 1pm: it opens as usual that morning.",
+    )
 
     class Meta:
         ordering = ["date"]
@@ -623,7 +642,30 @@ class Closure(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.date:%Y-%m-%d} {self.reason}"
+        early = f" (closes at {self.closes_at:%H:%M})" if self.closes_at else ""
+        return f"{self.date:%Y-%m-%d} {self.reason}{early}"
+
+    @property
+    def is_whole_day(self):
+        return self.closes_at is None
+
+
+# "$50", "$1,250.00", "US$ 50", "50 dollars", "50 USD", "USD 50": money named in an offer's text.
+_NUMBER = r"(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d{1,2}))?"
+MONEY_MENTION = re.compile(
+    rf"(?:US)?\$\s?{_NUMBER}(?!\d)|\b{_NUMBER}\s?(?:dollars?|bucks|USD)\b|\bUSD\s?{_NUMBER}",
+    re.IGNORECASE,
+)
+
+
+def money_mentions(text: str):
+    """Each amount of US dollars ``text`` names: (as written, Decimal value)."""
+    for match in MONEY_MENTION.finditer(text or ""):
+        groups = match.groups()
+        whole, cents = next(
+            (groups[i], groups[i + 1]) for i in range(0, len(groups), 2) if groups[i]
+        )
+        yield match.group(0).strip(), Decimal(f"{whole.replace(',', '')}.{cents or '0'}")
 
 
 class PromotionQuerySet(models.QuerySet):
@@ -720,11 +762,38 @@ class Promotion(models.Model):
     def get_absolute_url(self):
         return reverse("pages:promotion_detail", kwargs={"slug": self.slug})
 
+    # The texts that may name the discount, as the message calls them.
+    TEXTS_NAMING_THE_AMOUNT = {
+        "title": "The title",
+        "description": "The description",
+        "eligibility": "'Who qualifies'",
+        "how_to_claim": "'How to claim'",
+        "fine_print": "The fine print",
+    }
+
     def clean(self):
         if self.currency:
             self.currency = self.currency.upper()
+        errors = {}
         if self.starts_on and self.ends_on and self.ends_on < self.starts_on:
-            raise ValidationError({"ends_on": "The end date cannot be before the start date."})
+            errors["ends_on"] = "The end date cannot be before the start date."
+        if isinstance(self.amount, Decimal):  # not when the amount itself was refused
+            errors |= self._amount_contradictions()
+        if errors:
+            raise ValidationError(errors)
+
+    def _amount_contradictions(self) -> dict:
+        """A text naming another amount than ``amount`` (it was changed in one place only)."""
+        errors = {}
+        for name, label in self.TEXTS_NAMING_THE_AMOUNT.items():
+            for written, value in money_mentions(getattr(self, name)):
+                if value != self.amount or self.currency != "USD":
+                    errors[name] = (
+                        f"{label} says {written} but the discount is {self.amount_display}: "
+                        "change one of them."
+                    )
+                    break
+        return errors
 
     @property
     def is_public(self):

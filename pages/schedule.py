@@ -1,9 +1,19 @@
-"""Opening hours worked out in the clinic's time zone: the week, today, and 'open now'."""
+"""Opening hours worked out in the clinic's time zone: the week, today, and 'open now'.
+
+A closure with ``closes_at`` is a half day: that day's periods end at that time."""
 
 import datetime
 from dataclasses import dataclass, field
 
 from .models import OpeningHours
+
+
+@dataclass(frozen=True)
+class Period:
+    """Part of a day the office is open, cut short by an early closing."""
+
+    opens: datetime.time
+    closes: datetime.time
 
 
 @dataclass
@@ -16,8 +26,12 @@ class Day:
     is_today: bool = False
 
     @property
+    def closes_early(self):
+        return self.closure is not None and not self.closure.is_whole_day
+
+    @property
     def is_closed(self):
-        return self.closure is not None or not self.periods
+        return (self.closure is not None and not self.closes_early) or not self.periods
 
 
 @dataclass
@@ -27,11 +41,17 @@ class Schedule:
     status_text: str
     upcoming_closures: list
     next_change: datetime.datetime | None = None  # when the "open now" line changes next
+    today: datetime.date | None = None
 
 
 def _fmt(t: datetime.time) -> str:
     text = t.strftime("%I:%M %p").lstrip("0")
     return text.replace(":00 ", " ")
+
+
+def _cut(periods, closes_at: datetime.time) -> list:
+    """The periods of a day that closes early at ``closes_at``."""
+    return [Period(p.opens, min(p.closes, closes_at)) for p in periods if p.opens < closes_at]
 
 
 def office_schedule(office, now: datetime.datetime) -> Schedule:
@@ -52,26 +72,41 @@ def office_schedule(office, now: datetime.datetime) -> Schedule:
         if date < today:  # show the coming occurrence, so closures line up with real dates
             date += datetime.timedelta(days=7)
         periods = sorted(by_weekday.get(weekday, []), key=lambda r: r.opens)
-        days.append(Day(weekday, name, date, periods, closures.get(date), is_today=date == today))
+        closure = closures.get(date)
+        if closure is not None and closure.closes_at is not None:
+            periods = _cut(periods, closure.closes_at)
+        days.append(Day(weekday, name, date, periods, closure, is_today=date == today))
 
     current = now.time()
     todays = days[today.weekday()]
+    early = todays.closes_early
     open_period = None
-    if not todays.closure:
+    if not todays.is_closed:
         open_period = next((p for p in todays.periods if p.opens <= current < p.closes), None)
-    if open_period:
+    later = (
+        None if todays.is_closed else next((p for p in todays.periods if p.opens > current), None)
+    )
+    if open_period and early and open_period.closes == todays.closure.closes_at:
+        status = f"Open now · closes early at {_fmt(open_period.closes)} · {todays.closure.reason}"
+    elif open_period:
         status = f"Open now · until {_fmt(open_period.closes)}"
-    elif todays.closure:
+    elif todays.closure and todays.is_closed and not (early and todays.periods):
         status = f"Closed today · {todays.closure.reason}"
+    elif early and later:
+        status = (
+            f"Closed now · opens at {_fmt(later.opens)}, closes early at "
+            f"{_fmt(todays.closure.closes_at)} · {todays.closure.reason}"
+        )
+    elif early:
+        status = f"Closed now · closed early today · {todays.closure.reason}"
     else:
-        later = next((p for p in todays.periods if p.opens > current), None)
         status = f"Closed now · opens at {_fmt(later.opens)}" if later else "Closed now"
     upcoming = sorted((c for c in closures.values() if c.date >= today), key=lambda c: c.date)
-    changes = [] if todays.closure else [t for p in todays.periods for t in (p.opens, p.closes)]
+    changes = [] if todays.is_closed else [t for p in todays.periods for t in (p.opens, p.closes)]
     next_time = min((t for t in changes if t > current), default=None)
     next_change = (
         now.replace(hour=next_time.hour, minute=next_time.minute, second=0, microsecond=0)
         if next_time is not None
         else None
     )
-    return Schedule(days, open_period is not None, status, upcoming, next_change)
+    return Schedule(days, open_period is not None, status, upcoming, next_change, today)

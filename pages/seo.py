@@ -232,14 +232,19 @@ def opening_hours_specification(office) -> list[dict]:
     for closure in getattr(office, "upcoming_closure_list", None) or ():
         if closure.date < today:
             continue
+        opens = closes = "00:00"
+        if closure.closes_at:  # a half day: open as usual that morning, until closes_at
+            day = [r.opens for r in office.hours.all() if r.weekday == closure.date.weekday()]
+            if day and min(day) < closure.closes_at:
+                opens, closes = _hhmm(min(day)), _hhmm(closure.closes_at)
         specs.append(
             {
                 "@type": "OpeningHoursSpecification",
                 "name": closure.reason,
                 "validFrom": closure.date.isoformat(),
                 "validThrough": closure.date.isoformat(),
-                "opens": "00:00",
-                "closes": "00:00",
+                "opens": opens,
+                "closes": closes,
             }
         )
     return specs

@@ -553,10 +553,10 @@ def test_office_change_page_shows_hours_and_closures_inlines(admin_client):
     assert response.status_code == HTTPStatus.OK
     page = text_of(response)
     assert "Opening hours (a day with no row is shown as closed)" in page
-    assert "Special closures (holidays and other days off)" in page
+    assert "Special closures from today on" in page
     assert 'name="hours-TOTAL_FORMS" value="1"' in page
     assert 'name="closures-TOTAL_FORMS" value="1"' in page
-    assert 'value="07:15:00"' in page
+    assert 'value="7:15 AM"' in page  # as people write it (tests/test_editor_admin.py)
     assert 'value="Staff training day"' in page
 
 

@@ -115,6 +115,37 @@ def test_errors_are_shown_next_to_their_field(client, overrides, field, message)
     assert not ConsultationRequest.objects.exists()
 
 
+def test_no_contact_method_is_preselected_and_the_rule_for_none_is_explained(client):
+    html = client.get(URL).content.decode()
+    radios = re.findall(r'<input[^>]*name="contact_method"[^>]*>', html)
+    assert len(radios) == 3
+    assert not any("checked" in radio for radio in radios)
+    assert (
+        "If you leave this empty, we will call you when you gave a phone number, and email "
+        "you when you gave only an email address." in html
+    )
+
+
+@pytest.mark.parametrize(
+    ("phone", "email", "method"),
+    [
+        ("", "pat@example.com", ConsultationRequest.ContactMethod.EMAIL),
+        ("860 555 0123", "", ConsultationRequest.ContactMethod.PHONE),
+        ("860 555 0123", "pat@example.com", ConsultationRequest.ContactMethod.PHONE),
+    ],
+    ids=["email-only", "phone-only", "both"],
+)
+def test_a_method_left_empty_follows_what_the_patient_gave(client, phone, email, method):
+    response = client.post(URL, form_data(phone=phone, email=email, contact_method=None))
+    assert response.status_code == HTTPStatus.FOUND  # no error for leaving it empty
+    assert ConsultationRequest.objects.get().contact_method == method
+
+
+def test_a_chosen_method_is_kept(client):
+    client.post(URL, form_data(contact_method="text", email=""))
+    assert ConsultationRequest.objects.get().contact_method == "text"
+
+
 def test_inactive_office_cannot_be_chosen(client):
     office = OfficeFactory(is_active=False)
     response = client.post(URL, form_data(office=office.pk))

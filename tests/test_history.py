@@ -124,7 +124,7 @@ EDITABLE = {
     "service": (ServiceFactory, "title", "Sports massage"),
     "team member": (ClinicianFactory, "role", "Head of rehabilitation"),
     "page": (PageFactory, "title", "Insurance we accept"),
-    "offer": (PromotionFactory, "title", "Teachers save $40"),
+    "offer": (PromotionFactory, "title", "Teachers save $50"),
     "menu link": (MenuItemFactory, "label", "Read our advice"),
     "office": (OfficeFactory, "name", "Hartford Office"),
     "home page": (home_page, "heading", "Back in the game"),
@@ -318,7 +318,7 @@ def test_restoring_an_office_brings_back_its_hours_and_closures(editor, client, 
     assert restore_page.status_code == HTTPStatus.OK
     fields = dict(form_fields(text_of(restore_page), "office_form"))
     assert fields["hours-TOTAL_FORMS"] == "2"
-    assert (fields["hours-0-opens"], fields["hours-1-weekday"]) == ("08:00:00", "1")
+    assert (fields["hours-0-opens"], fields["hours-1-weekday"]) == ("8:00 AM", "1")
     assert fields["closures-0-reason"] == "Staff training day"
     assert office.hours.get(weekday=0).opens == datetime.time(10)  # nothing saved by looking
 

@@ -69,8 +69,9 @@ def test_clinic_settings_keep_their_row_permissions_and_history_across_the_move(
         "view_menuitem",
         "view_page",
         "view_service",
+        "view_topic",
     ]
-    assert Group.objects.get(name="Front desk").permissions.count() == 7
+    assert Group.objects.get(name="Front desk").permissions.count() == 11
 
 
 @pytest.mark.django_db  # before any transactional test empties the tables
@@ -89,4 +90,8 @@ def test_a_fresh_database_gets_both_staff_groups_with_their_permissions():
         "change_staffnote",
         "view_notificationrecipient",
         "view_privacynotice",
+        "delete_consultationrequest",
+        "delete_staffnote",
+        "view_erasurerecord",
+        "view_topic",
     }

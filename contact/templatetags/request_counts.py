@@ -1,9 +1,11 @@
-"""Numbers for the admin index: what the front desk should look at first."""
+"""Numbers and the newest requests for the admin index: what the front desk looks at first."""
 
 from django import template
 from django.urls import reverse
 
-from ..models import ConsultationRequest
+from clinic_site.models import ClinicSettings
+
+from ..models import ConsultationRequest, staff_time
 
 register = template.Library()
 
@@ -39,4 +41,26 @@ def consultation_request_counts():
             "url": f"{changelist}?mail_failed=yes",
             "key": "mail-failed",
         },
+    ]
+
+
+@register.simple_tag
+def recent_consultation_requests(count=5):
+    """The newest requests (spam left out) for the admin home: number, when, office, status
+    and link, and nothing the patient typed."""
+    rows = (
+        ConsultationRequest.objects.exclude(status=ConsultationRequest.Status.SPAM)
+        .select_related("office")
+        .only("pk", "received_at", "status", "office__name")[:count]
+    )
+    zone = ClinicSettings.load().tzinfo
+    return [
+        {
+            "number": row.pk,
+            "received": staff_time(row.received_at, zone),
+            "office": row.office.name if row.office else "No preference",
+            "status": row.get_status_display(),
+            "url": row.get_admin_url(),
+        }
+        for row in rows
     ]

@@ -119,7 +119,7 @@ def test_consultation_request_with_the_keyboard_alone(page, site):
 
     # A radio group is one Tab stop; the arrow keys move the choice within it.
     page.keyboard.press("Tab")
-    assert focused(page)["id"] == "id_contact_method_0"  # the checked one: phone call
+    assert focused(page)["id"] == "id_contact_method_0"  # none is preselected: the first
     page.keyboard.press("ArrowDown")
     assert focused(page)["id"] == "id_contact_method_1"  # text message
     page.keyboard.press("Tab")
