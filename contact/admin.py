@@ -127,7 +127,7 @@ class StaffNoteInline(admin.TabularInline):
         return user_name(note.author) or self.get_empty_value_display()
 
 
-PATIENT_FIELDS = ["name", "phone", "email"]
+PATIENT_FIELDS = ["name", "phone_link", "email"]  # the phone as a link: one tap calls back
 REQUEST_FIELDS = [
     "office_shown",
     "service_shown",
@@ -354,6 +354,9 @@ class ConsultationRequestAdmin(ReadOnlyRelationsMixin, admin.ModelAdmin):
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "assigned_to":
             kwargs["queryset"] = get_user_model().objects.filter(is_staff=True, is_active=True)
+            field = super().formfield_for_foreignkey(db_field, request, **kwargs)
+            field.label_from_instance = user_name  # names as notes and erasures show them
+            return field
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def save_formset(self, request, form, formset, change):

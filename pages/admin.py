@@ -120,7 +120,8 @@ class ArticleAdmin(ContentAdmin):
     @admin.display(description="status", ordering="status")
     def status_text(self, obj):
         if obj.status == Article.Status.PUBLISHED and obj.published_at > timezone.now():
-            when = date_format(timezone.localtime(obj.published_at), "F j, Y, g:i A")
+            # The admin's own format, as the "publish date" column beside it.
+            when = date_format(timezone.localtime(obj.published_at), "DATETIME_FORMAT")
             return f"Scheduled for {when}"
         return obj.get_status_display()
 

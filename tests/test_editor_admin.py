@@ -622,5 +622,5 @@ def test_a_scheduled_article_shows_as_scheduled_in_the_list(editor):
     assert rows == {
         "Live one": "Published",
         "Draft one": "Draft (only staff can see it)",
-        "Future one": "Scheduled for March 4, 2030, 6:30 AM",  # the clinic's time
+        "Future one": "Scheduled for March 4, 2030, 6:30 a.m.",  # the clinic's time
     }

@@ -565,3 +565,13 @@ def test_a_request_names_its_time_in_the_clinic_zone_outside_a_request_too():
     StaffNote.objects.filter(pk=note.pk).update(created_at=received)
     note.refresh_from_db()
     assert str(note) == "Note by staff at Dec. 1, 2024, 3 p.m."
+
+
+def test_the_request_page_calls_back_in_one_tap_and_names_staff_by_name(client, desk):
+    request = make_request(phone="(860) 555-0199")
+    staff_user("casey", first_name="Casey", last_name="Caller")
+    html = client.get(reverse("admin:contact_consultationrequest_change", args=[request.pk]))
+    html = html.content.decode()
+    assert 'href="tel:+18605550199"' in html
+    # The "assigned to" choices read as notes and erasure records do: full names.
+    assert ">Casey Caller</option>" in html
