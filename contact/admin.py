@@ -184,7 +184,7 @@ class ConsultationRequestAdmin(ReadOnlyRelationsMixin, admin.ModelAdmin):
         "office",
         "service",
         "status",
-        "assigned_to",
+        "assigned_to_name",
         "notification_state",
         "overdue",
     ]
@@ -386,7 +386,7 @@ class ConsultationRequestAdmin(ReadOnlyRelationsMixin, admin.ModelAdmin):
     def service_shown(self, obj):
         return public_page_or_text(obj.service, "Not chosen")
 
-    @admin.display(description="assigned to")
+    @admin.display(description="assigned to", ordering="assigned_to__first_name")
     def assigned_to_name(self, obj):
         return user_name(obj.assigned_to) or self.get_empty_value_display()
 

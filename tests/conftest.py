@@ -143,6 +143,33 @@ def commit(django_capture_on_commit_callbacks):
     return functools.partial(django_capture_on_commit_callbacks, execute=True)
 
 
+@pytest.fixture(scope="session")
+def _migrated_groups(django_db_setup, django_db_blocker):
+    """The staff groups and their permissions as the migrations made them."""
+    from django.contrib.auth.models import Group
+
+    with django_db_blocker.unblock():
+        return {
+            group.name: list(group.permissions.values_list("content_type__app_label", "codename"))
+            for group in Group.objects.all()
+        }
+
+
+@pytest.fixture
+def staff_groups(_migrated_groups, django_db_blocker):
+    """The staff groups, made again after a transactional test emptied the tables (data
+    migrations made them; a flush does not run those again, only the permissions)."""
+    from django.contrib.auth.models import Group, Permission
+
+    for name, permissions in _migrated_groups.items():
+        group, made = Group.objects.get_or_create(name=name)
+        if made:
+            group.permissions.set(
+                Permission.objects.get(content_type__app_label=app, codename=codename)
+                for app, codename in permissions
+            )
+
+
 @pytest.fixture
 def clinic():
     return ClinicSettingsFactory()
