@@ -143,9 +143,10 @@ def commit(django_capture_on_commit_callbacks):
     return functools.partial(django_capture_on_commit_callbacks, execute=True)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="session", autouse=True)
 def _migrated_groups(django_db_setup, django_db_blocker):
-    """The staff groups and their permissions as the migrations made them."""
+    """The staff groups and their permissions as the migrations made them: read at the
+    start of the session, before any transactional test empties the tables."""
     from django.contrib.auth.models import Group
 
     with django_db_blocker.unblock():
