@@ -83,7 +83,8 @@ def test_front_desk_home_shows_requests_first_without_health_details(front_desk,
     clinic.time_zone = "America/Denver"  # not the server's zone (America/New_York)
     clinic.save()
     office = OfficeFactory(name="Newington")
-    start = timezone.now() - datetime.timedelta(hours=10)
+    # Half past the hour: Django writes a time on the hour as "3 a.m.", without minutes.
+    start = (timezone.now() - datetime.timedelta(hours=10)).replace(minute=30, second=0)
     rows = [make_request(start + datetime.timedelta(hours=n), office=office) for n in range(6)]
     make_request(start + datetime.timedelta(hours=7), status=Status.SPAM)  # never listed
     rows[5].status = Status.CONTACTED
