@@ -187,3 +187,21 @@ class ClinicSettings(models.Model):
             return zoneinfo.ZoneInfo(self.time_zone)
         except (zoneinfo.ZoneInfoNotFoundError, ValueError):
             return zoneinfo.ZoneInfo("America/New_York")
+
+
+class PageViews(models.Model):
+    """How many times a public page was seen on one day (the clinic's date): no visitor's
+    address, user agent or cookie, only the path and a number (clinic_site/visits.py)."""
+
+    day = models.DateField()
+    path = models.CharField(max_length=200)
+    views = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = "page views on a day"
+        verbose_name_plural = "page views per day"
+        constraints = [models.UniqueConstraint(fields=["day", "path"], name="one_row_per_day_path")]
+        indexes = [models.Index(fields=["path", "day"])]
+
+    def __str__(self):
+        return f"{self.path} on {self.day:%Y-%m-%d}: {self.views}"

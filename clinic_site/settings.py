@@ -176,6 +176,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "clinic_site.middleware.ClinicTimezoneMiddleware",
+    # In the clinic's zone (its dates), outside the page cache (its hits count too).
+    "clinic_site.visits.ViewCountMiddleware",
     "pages.cache.AnonymousPageCacheMiddleware",
     # Last, as django-axes requires: turns a locked-out login into the lockout page.
     "axes.middleware.AxesMiddleware",
@@ -349,6 +351,11 @@ LOGGING = {
 # Days before `purge_consultation_requests` deletes a request (spam sooner).
 CONSULTATION_RETENTION_DAYS = env.int("CONSULTATION_RETENTION_DAYS", 365)
 CONSULTATION_SPAM_RETENTION_DAYS = env.int("CONSULTATION_SPAM_RETENTION_DAYS", 30)
+# Daily page-view counts (clinic_site/visits.py) are kept this many months.
+VIEW_RETENTION_MONTHS = env.int("VIEW_RETENTION_MONTHS", 25)
+# Where nginx writes the views it answers from its own cache (deploy/nginx/clinic.conf);
+# empty when no nginx caches pages in front of the app.
+NGINX_VIEW_LOG_DIR = env("NGINX_VIEW_LOG_DIR", default="")
 
 # How long a worker holds a claimed row before another may take it (contact/notifications.py).
 NOTIFICATION_LEASE_SECONDS = env.int("NOTIFICATION_LEASE_SECONDS", 300)

@@ -26,6 +26,7 @@ from .models import (
     NotificationRecipient,
     PrivacyNotice,
     StaffNote,
+    StatusChange,
     phone_digits,
 )
 
@@ -359,6 +360,13 @@ class ConsultationRequestAdmin(ReadOnlyRelationsMixin, admin.ModelAdmin):
             return field
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if change and "status" in form.changed_data:
+            StatusChange.objects.create(
+                consultation=obj, status=obj.status, changed_by=request.user
+            )
+
     def save_formset(self, request, form, formset, change):
         if formset.model is not StaffNote:
             return super().save_formset(request, form, formset, change)
@@ -432,7 +440,9 @@ class ConsultationRequestAdmin(ReadOnlyRelationsMixin, admin.ModelAdmin):
     # ------------------------------------------------------------------ actions
 
     def _set_status(self, request, queryset, status):
-        updated = queryset.update(status=status)
+        with transaction.atomic():
+            StatusChange.record(queryset.select_for_update(), status, request.user)
+            updated = queryset.update(status=status)
         self.message_user(request, f"{updated} request(s) marked {status.label}.")
 
     @admin.action(

@@ -298,6 +298,7 @@ class ConsultationRequest(models.Model):
     class Meta:
         ordering = ["-received_at"]
         verbose_name = "consultation request"
+        permissions = [("view_insight", "Can see the insight dashboard (views and requests)")]
         constraints = [
             models.CheckConstraint(
                 condition=~Q(phone="", email=""),
@@ -362,6 +363,36 @@ class StaffNote(models.Model):
 
     def __str__(self):
         return f"Note by {self.author or 'staff'} at {staff_time(self.created_at)}"
+
+
+class StatusChange(models.Model):
+    """A request's status changed: to what, by whom, when. What the insight dashboard's
+    "reached scheduled" and "time to first contact" are worked out from."""
+
+    consultation = models.ForeignKey(
+        ConsultationRequest, on_delete=models.CASCADE, related_name="status_changes"
+    )
+    status = models.CharField(max_length=10, choices=ConsultationRequest.Status.choices)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
+    )
+    changed_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["changed_at", "pk"]
+        verbose_name = "status change"
+
+    def __str__(self):
+        return f"{self.get_status_display()} at {staff_time(self.changed_at)}"
+
+    @classmethod
+    def record(cls, rows, status, user):
+        """One change for each of ``rows`` whose status was another, before it is set."""
+        cls.objects.bulk_create(
+            cls(consultation=row, status=status, changed_by=user)
+            for row in rows
+            if row.status != status
+        )
 
 
 class ErasureRecord(models.Model):

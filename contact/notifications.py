@@ -20,6 +20,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
+from clinic_site import visits
 from clinic_site.models import ClinicSettings
 
 from .mail import RecipientsPartlyRefused, is_permanent_refusal, public_address_problem
@@ -310,11 +311,19 @@ def send_pending(limit: int | None = None) -> tuple[int, int]:
 
 
 def run_forever(poll_seconds: float = 5.0, stop=None) -> None:
-    """The worker loop for ``send_notifications --loop``."""
+    """The worker loop for ``send_notifications --loop``: mail, then the page views counted
+    since the last pass (the cache's buffer and nginx's files) into the database."""
     while stop is None or not stop():
         try:
             send_pending()
         except Exception:
             logger.exception("Notification pass failed; trying again shortly")
+        for job in (visits.flush, visits.import_nginx_views):
+            try:
+                job()
+            except Exception:
+                logger.exception(
+                    "Counting page views failed (%s); trying again shortly", job.__name__
+                )
         connection.close_if_unusable_or_obsolete()
         time.sleep(poll_seconds)

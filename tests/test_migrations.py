@@ -71,7 +71,7 @@ def test_clinic_settings_keep_their_row_permissions_and_history_across_the_move(
         "view_service",
         "view_topic",
     ]
-    assert Group.objects.get(name="Front desk").permissions.count() == 11
+    assert Group.objects.get(name="Front desk").permissions.count() == 12  # + view_insight
 
 
 @pytest.mark.django_db  # before any transactional test empties the tables
@@ -94,4 +94,12 @@ def test_a_fresh_database_gets_both_staff_groups_with_their_permissions():
         "delete_staffnote",
         "view_erasurerecord",
         "view_topic",
+        "view_insight",
     }
+    managers = Group.objects.get(name="Managers").permissions.all()
+    assert set(managers.values_list("codename", flat=True)) == {
+        "view_insight",
+        "view_consultationrequest",
+        "view_staffnote",
+    }
+    assert not editors.filter(codename="view_insight").exists()

@@ -67,7 +67,10 @@ def test_purge_deletes_old_requests_old_spam_and_their_notes(consultations):
     kept = {"just_kept", "recent", "recent_spam", "old_contacted", "old_review"}
     assert remaining() == {consultations[key].pk for key in kept}
     assert list(StaffNote.objects.values_list("text", flat=True)) == ["Booked Tuesday"]
-    assert output.strip() == "Deleted 3 requests (1 spam)."
+    assert (
+        output.strip()
+        == "Deleted 3 requests (1 spam) and 0 daily page-view counts older than 25 months."
+    )
 
 
 def test_purge_output_has_no_personal_data(consultations):
@@ -87,7 +90,10 @@ def test_dry_run_only_counts(consultations):
 
 def test_purge_twice_deletes_nothing_more(consultations):
     purge()
-    assert purge().strip() == "Deleted 0 requests (0 spam)."
+    assert (
+        purge().strip()
+        == "Deleted 0 requests (0 spam) and 0 daily page-view counts older than 25 months."
+    )
 
 
 def test_retention_comes_from_settings(consultations, settings):
@@ -100,7 +106,10 @@ def test_retention_comes_from_settings(consultations, settings):
 def test_defaults_when_settings_are_missing(consultations, settings):
     del settings.CONSULTATION_RETENTION_DAYS
     del settings.CONSULTATION_SPAM_RETENTION_DAYS
-    assert purge().strip() == "Deleted 3 requests (1 spam)."
+    assert (
+        purge().strip()
+        == "Deleted 3 requests (1 spam) and 0 daily page-view counts older than 25 months."
+    )
 
 
 @pytest.mark.parametrize("days", [0, -5, "365"])

@@ -6,7 +6,7 @@ missing group is made. Permissions are normally created after `migrate` finishes
 fresh database they are created here first, from the historical models.
 """
 
-from django.contrib.auth.management import create_permissions
+from clinic_site.permissions import ensure_permissions
 from django.db import migrations
 
 GROUP_PERMISSIONS = {
@@ -27,19 +27,6 @@ GROUP_PERMISSIONS = {
 }
 
 
-def ensure_permissions(apps, schema_editor):
-    for label in ["auth", "contenttypes", "clinic_site", "pages", "contact"]:
-        app_config = apps.get_app_config(label)
-        # Historical app configs have no models module; create_permissions skips those.
-        app_config.models_module = True
-        try:
-            create_permissions(
-                app_config, verbosity=0, apps=apps, using=schema_editor.connection.alias
-            )
-        finally:
-            app_config.models_module = None
-
-
 def create_missing_groups(apps, schema_editor):
     Group = apps.get_model("auth", "Group")
     Permission = apps.get_model("auth", "Permission")
@@ -47,7 +34,7 @@ def create_missing_groups(apps, schema_editor):
     missing = set(GROUP_PERMISSIONS) - set(Group.objects.using(db).values_list("name", flat=True))
     if not missing:
         return
-    ensure_permissions(apps, schema_editor)
+    ensure_permissions(apps, schema_editor, "auth", "contenttypes", "clinic_site", "pages", "contact")
     for group_name in sorted(missing):
         group = Group.objects.using(db).create(name=group_name)
         group.permissions.add(

@@ -6,7 +6,7 @@ its recorded number has one. The front desk may read the notices, to open that t
 """
 
 import django.db.models.deletion
-from django.contrib.auth.management import create_permissions
+from clinic_site.permissions import ensure_permissions
 from django.db import migrations, models
 
 
@@ -40,12 +40,7 @@ def link_requests_and_let_front_desk_read_notices(apps, schema_editor):
     front_desk = Group.objects.using(db).filter(name="Front desk").first()
     if front_desk is None:
         return  # staff removed the group: nothing to give
-    contact = apps.get_app_config("contact")
-    contact.models_module = True  # historical configs have none; create_permissions skips those
-    try:
-        create_permissions(contact, verbosity=0, apps=apps, using=db)
-    finally:
-        contact.models_module = None
+    ensure_permissions(apps, schema_editor, "contact")
     front_desk.permissions.add(
         Permission.objects.using(db).get(
             content_type__app_label="contact",

@@ -10,7 +10,7 @@ import re
 import django.db.models.deletion
 import django.utils.timezone
 from django.conf import settings
-from django.contrib.auth.management import create_permissions
+from clinic_site.permissions import ensure_permissions
 from django.db import migrations, models
 
 FRONT_DESK_PERMISSIONS = [
@@ -46,12 +46,7 @@ def let_front_desk_erase(apps, schema_editor):
     front_desk = Group.objects.using(db).filter(name="Front desk").first()
     if front_desk is None:
         return  # staff removed the group: nothing to give
-    contact = apps.get_app_config("contact")
-    contact.models_module = True  # historical configs have none; create_permissions skips those
-    try:
-        create_permissions(contact, verbosity=0, apps=apps, using=db)
-    finally:
-        contact.models_module = None
+    ensure_permissions(apps, schema_editor, "contact")
     front_desk.permissions.add(
         *(
             Permission.objects.using(db).get(

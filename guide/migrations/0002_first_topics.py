@@ -5,7 +5,7 @@ articles (all four actions unless staff narrowed the group), so a narrowed group
 narrow; a group staff removed gets nothing. Topics are added only to an empty guide.
 """
 
-from django.contrib.auth.management import create_permissions
+from clinic_site.permissions import ensure_permissions
 from django.db import migrations
 
 
@@ -195,12 +195,7 @@ def permissions_and_first_topics(apps, schema_editor):
     db = schema_editor.connection.alias
     Group = apps.get_model("auth", "Group")
     Permission = apps.get_model("auth", "Permission")
-    guide = apps.get_app_config("guide")
-    guide.models_module = True  # historical configs have none; create_permissions skips those
-    try:
-        create_permissions(guide, verbosity=0, apps=apps, using=db)
-    finally:
-        guide.models_module = None
+    ensure_permissions(apps, schema_editor, "guide")
     topic_permissions = Permission.objects.using(db).filter(content_type__app_label="guide")
     front_desk = Group.objects.using(db).filter(name="Front desk").first()
     if front_desk is not None:

@@ -5,7 +5,7 @@ so a group staff narrowed stays as narrow. The menu and footer get the links the
 and footer had before they came from the database, unless someone has already made some.
 """
 
-from django.contrib.auth.management import create_permissions
+from clinic_site.permissions import ensure_permissions
 from django.db import migrations
 
 NEW_MODELS = ["service", "clinician", "page", "menuitem", "homepage"]
@@ -21,12 +21,7 @@ def forwards(apps, schema_editor):
     Permission = apps.get_model("auth", "Permission")
     editors = Group.objects.using(db).filter(name="Content editors").first()
     if editors is not None:
-        pages = apps.get_app_config("pages")
-        pages.models_module = True  # historical configs have none; create_permissions skips those
-        try:
-            create_permissions(pages, verbosity=0, apps=apps, using=db)
-        finally:
-            pages.models_module = None
+        ensure_permissions(apps, schema_editor, "pages")
         actions = [
             codename.removesuffix("_article")
             for codename in editors.permissions.filter(

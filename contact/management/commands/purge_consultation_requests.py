@@ -6,6 +6,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from clinic_site import visits
 from contact.models import ConsultationRequest
 
 
@@ -19,8 +20,8 @@ def _days(name, default):
 class Command(BaseCommand):
     help = (
         "Delete consultation requests (and their staff notes) older than "
-        "CONSULTATION_RETENTION_DAYS, and spam older than CONSULTATION_SPAM_RETENTION_DAYS. "
-        "Run it daily."
+        "CONSULTATION_RETENTION_DAYS, spam older than CONSULTATION_SPAM_RETENTION_DAYS, and "
+        "daily page-view counts older than VIEW_RETENTION_MONTHS. Run it daily."
     )
 
     def add_arguments(self, parser):
@@ -42,8 +43,16 @@ class Command(BaseCommand):
         with transaction.atomic():
             total = expired.count()
             spam = expired.filter(status=ConsultationRequest.Status.SPAM).count()
+            views = visits.purge(dry_run=dry_run)
+            months = settings.VIEW_RETENTION_MONTHS
             if dry_run:
-                self.stdout.write(f"Would delete {total} requests ({spam} spam). Nothing deleted.")
+                self.stdout.write(
+                    f"Would delete {total} requests ({spam} spam) and {views} daily page-view "
+                    f"counts older than {months} months. Nothing deleted."
+                )
                 return
             expired.delete()  # staff notes go with their request (on_delete=CASCADE)
-        self.stdout.write(f"Deleted {total} requests ({spam} spam).")
+        self.stdout.write(
+            f"Deleted {total} requests ({spam} spam) and {views} daily page-view counts older "
+            f"than {months} months."
+        )

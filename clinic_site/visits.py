@@ -1,0 +1,238 @@
+"""Page views per public path per day, counted without anything that identifies a visitor.
+
+How a view is counted (docs/architecture.md, "Counting page views"):
+
+- The app counts a GET of an ``@public_page`` view that answers 200, page cache hit or
+  not, from a browser (``is_person``) without a session cookie (staff are not counted).
+  The count goes to a buffer in the cache (one HINCRBY in Redis), never to the database on
+  the way; the worker writes the buffer in batches (``flush``), and the dashboard does so
+  before it reads.
+- Behind nginx, pages nginx answers from its own cache never reach the app: nginx writes
+  each such view (its time and path, nothing else) to a file per minute in
+  ``NGINX_VIEW_LOG_DIR`` (deploy/nginx/clinic.conf), which the worker imports and deletes
+  (``import_nginx_views``). Everything nginx passes on is counted by the app, once.
+- Daily rows are kept ``VIEW_RETENTION_MONTHS`` (25) and purged with the other retention
+  jobs (``purge``).
+
+No address, user agent, cookie, referrer or query string is read into a count, stored or
+logged: a count is (the clinic's date, the path) and a number.
+"""
+
+import calendar
+import collections
+import contextlib
+import datetime
+import json
+import logging
+import os
+import re
+import threading
+import time
+from pathlib import Path
+
+from django.conf import settings
+from django.core.cache import cache
+from django.core.cache.backends.redis import RedisCache
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from .cache import _fail_soft
+
+logger = logging.getLogger(__name__)
+
+BUFFER_KEY = "visits:buffer"
+MAX_PATH = 200
+# Crawlers that say so; the same list is in deploy/nginx/clinic.conf (a test compares them).
+BOT_PATTERN = (
+    r"bot|crawl|spider|slurp|archiver|facebookexternalhit|embedly|preview|monitor|"
+    r"lighthouse|pingdom|uptime|headless|curl|wget|python|httpclient|okhttp|go-http|java/|"
+    r"libwww|scrapy|axios|node-fetch"
+)
+_BOT = re.compile(BOT_PATTERN, re.IGNORECASE)
+# nginx's per-minute files: views-2026-12-01T10:15.log (its local time, as in each line).
+LOG_FILE = re.compile(r"^views-\d{4}-\d\d-\d\dT\d\d:\d\d\.log(\.importing)?$")
+
+
+def is_person(request) -> bool:
+    """A browser, as far as its headers tell: a Mozilla/... user agent that names no crawler,
+    and the Accept-Language every browser sends and most scripts and crawlers do not."""
+    agent = request.headers.get("User-Agent", "")
+    return (
+        agent.startswith("Mozilla/")
+        and "Accept-Language" in request.headers
+        and not _BOT.search(agent)
+        and request.headers.get("Sec-Purpose", request.headers.get("Purpose", "")) != "prefetch"
+    )
+
+
+class ViewCountMiddleware:
+    """Counts the views of public pages; inside the clinic's time zone, outside the page
+    cache (so its hits are counted too)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        match = request.resolver_match
+        if (
+            response.status_code == 200
+            and request.method == "GET"
+            and match is not None
+            and hasattr(getattr(match.func, "view_class", match.func), "public_page_query")
+            and settings.SESSION_COOKIE_NAME not in request.COOKIES
+            and is_person(request)
+        ):
+            record(timezone.localdate(), request.path)
+        return response
+
+
+# --------------------------------------------------------------------------- the buffer
+
+_local = collections.Counter()  # without Redis (make run, tests): this process's buffer
+_local_lock = threading.Lock()
+_local_flushed = [time.monotonic()]
+LOCAL_FLUSH_SECONDS = 60
+
+
+def _redis():
+    """(redis client, buffer key) when the cache is Redis, else (None, None)."""
+    if isinstance(cache, RedisCache) or isinstance(getattr(cache, "_wrapped", None), RedisCache):
+        backend = cache._cache
+        key = cache.make_and_validate_key(BUFFER_KEY)
+        return backend.get_client(key, write=True), key
+    return None, None
+
+
+def record(day: datetime.date, path: str, views: int = 1) -> None:
+    if len(path) > MAX_PATH:
+        return
+    client, key = _redis()
+    if client is not None:
+        with _fail_soft("count a view"):  # a Redis outage loses counts, never a page
+            client.hincrby(key, f"{day.isoformat()} {path}", views)
+        return
+    with _local_lock:
+        _local[(day, path)] += views
+        due = time.monotonic() - _local_flushed[0] >= LOCAL_FLUSH_SECONDS
+    if due:  # no worker can read this process's memory: it writes its own batch
+        with contextlib.suppress(Exception):
+            flush()
+
+
+def _drain() -> collections.Counter:
+    client, key = _redis()
+    if client is None:
+        with _local_lock:
+            counts = collections.Counter(_local)
+            _local.clear()
+            _local_flushed[0] = time.monotonic()
+        return counts
+    counts = collections.Counter()
+    with _fail_soft("read the view counts"):
+        pipe = client.pipeline(transaction=True)  # read and empty at once: no view lost
+        pipe.hgetall(key)
+        pipe.delete(key)
+        fields, _deleted = pipe.execute()
+        for field, views in fields.items():
+            day, path = field.decode().split(" ", 1)
+            counts[(datetime.date.fromisoformat(day), path)] += int(views)
+    return counts
+
+
+def save(counts: collections.Counter) -> None:
+    """Add counts to the daily rows: one UPDATE per (day, path), an INSERT for a new one."""
+    from .models import PageViews
+
+    with transaction.atomic():
+        for (day, path), views in sorted(counts.items()):
+            rows = PageViews.objects.filter(day=day, path=path)
+            if rows.update(views=F("views") + views):
+                continue
+            try:
+                with transaction.atomic():
+                    PageViews.objects.create(day=day, path=path, views=views)
+            except IntegrityError:  # another worker made the row meanwhile
+                rows.update(views=F("views") + views)
+
+
+def flush() -> int:
+    """Write the buffered counts to the database; how many views. Put back if that fails."""
+    counts = _drain()
+    if not counts:
+        return 0
+    try:
+        save(counts)
+    except Exception:
+        for (day, path), views in counts.items():
+            record(day, path, views)
+        raise
+    return counts.total()
+
+
+# --------------------------------------------------------------------------- nginx's views
+
+
+def import_nginx_views(directory=None, settle_seconds: float = 65) -> int:
+    """Count the views nginx answered from its cache: each per-minute file left untouched
+    for ``settle_seconds`` (its minute is over) is renamed, counted and deleted. A file left
+    ``.importing`` by a worker that stopped half-way is counted again on the next pass."""
+    from .models import ClinicSettings
+
+    directory = directory or settings.NGINX_VIEW_LOG_DIR
+    if not directory:
+        return 0
+    zone = ClinicSettings.load().tzinfo
+    now = time.time()
+    total = 0
+    for path in sorted(Path(directory).iterdir()):
+        if not LOG_FILE.match(path.name):
+            continue
+        if not path.name.endswith(".importing"):
+            try:
+                if now - path.stat().st_mtime < settle_seconds:
+                    continue
+                path = path.rename(path.with_name(path.name + ".importing"))
+            except FileNotFoundError:  # another worker took it
+                continue
+        counts = collections.Counter()
+        with path.open(encoding="utf-8", errors="replace") as lines:
+            for line in lines:
+                view = _parse(line, zone)
+                if view:
+                    counts[view] += 1
+        save(counts)
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(path)
+        total += counts.total()
+    return total
+
+
+def _parse(line: str, zone):
+    """'2026-12-01T10:15:02-05:00 /articles/x/' -> (the clinic's date, '/articles/x/')."""
+    moment, _, path = line.rstrip("\n").partition(" ")
+    try:
+        when = datetime.datetime.fromisoformat(moment)
+        path = json.loads(f'"{path}"')  # nginx's escape=json
+    except ValueError:
+        return None
+    if not path.startswith("/") or len(path) > MAX_PATH or when.tzinfo is None:
+        return None
+    return timezone.localdate(when, zone), path
+
+
+# --------------------------------------------------------------------------- retention
+
+
+def purge(today: datetime.date | None = None, dry_run: bool = False) -> int:
+    """Delete daily rows older than VIEW_RETENTION_MONTHS; how many (would be, dry_run)."""
+    from .models import ClinicSettings, PageViews
+
+    today = today or timezone.localdate(timezone=ClinicSettings.load().tzinfo)
+    year, month = divmod(today.year * 12 + today.month - 1 - settings.VIEW_RETENTION_MONTHS, 12)
+    month += 1
+    last_day = calendar.monthrange(year, month)[1]
+    cutoff = datetime.date(year, month, min(today.day, last_day))  # 25 months ago to the day
+    expired = PageViews.objects.filter(day__lt=cutoff)
+    return expired.count() if dry_run else expired.delete()[0]
