@@ -8,6 +8,7 @@ from clinic_site.health import healthz
 from clinic_site.media import serve_media
 from clinic_site.sitemaps import site_sitemaps
 from clinic_site.views import FaviconView, robots_txt, theme_css
+from contact import insight
 
 admin.site.site_header = "Clinic website"
 admin.site.site_title = "Clinic website admin"
@@ -31,6 +32,7 @@ urlpatterns = [
         accounts.PasswordResetConfirmView.as_view(),
         name="password_reset_confirm",
     ),
+    path(f"{settings.ADMIN_URL}insight/", admin.site.admin_view(insight.dashboard), name="insight"),
     path(settings.ADMIN_URL, admin.site.urls),
     path("sitemap.xml", sitemap, {"sitemaps": site_sitemaps()}, name="sitemap"),
     path("robots.txt", robots_txt, name="robots_txt"),
