@@ -13,7 +13,7 @@ from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
 from clinic_site.history import HistoryAdmin
@@ -28,6 +28,7 @@ from .models import (
     StaffNote,
     StatusChange,
     phone_digits,
+    staff_time,
 )
 
 Status = ConsultationRequest.Status
@@ -207,6 +208,7 @@ class ConsultationRequestAdmin(ReadOnlyRelationsMixin, admin.ModelAdmin):
         *MAIL_FIELDS,
         "assigned_to_name",
         "privacy_notice_named",
+        "status_history",
     ]
     read_only_relations = {"assigned_to": "assigned_to_name"}
     fieldsets = [
@@ -240,7 +242,7 @@ class ConsultationRequestAdmin(ReadOnlyRelationsMixin, admin.ModelAdmin):
         (
             "Follow-up",
             {
-                "fields": ["status", "assigned_to", "flag_reason"],
+                "fields": ["status", "status_history", "assigned_to", "flag_reason"],
                 "description": "Pick who calls the patient back, and change the status as you "
                 "go: Contacted once you have reached them, Scheduled once they have an "
                 "appointment. Requests still New (or Needs review) after one business day "
@@ -398,6 +400,16 @@ class ConsultationRequestAdmin(ReadOnlyRelationsMixin, admin.ModelAdmin):
     def assigned_to_name(self, obj):
         return user_name(obj.assigned_to) or self.get_empty_value_display()
 
+    @admin.display(description="status changes")
+    def status_history(self, obj):
+        changes = obj.status_changes.select_related("changed_by") if obj.pk else []
+        lines = [
+            f"{change.get_status_display()}: {staff_time(change.changed_at)}, "
+            f"{user_name(change.changed_by) or 'a removed account'}"
+            for change in changes
+        ]
+        return format_html_join(mark_safe("<br>"), "{}", ((line,) for line in lines)) or "None yet"
+
     @admin.display(description="email to staff")
     def notification_state(self, obj):
         if obj.notification_status == MailStatus.SENT:
@@ -441,8 +453,9 @@ class ConsultationRequestAdmin(ReadOnlyRelationsMixin, admin.ModelAdmin):
 
     def _set_status(self, request, queryset, status):
         with transaction.atomic():
-            StatusChange.record(queryset.select_for_update(), status, request.user)
-            updated = queryset.update(status=status)
+            rows = ConsultationRequest.objects.filter(pk__in=queryset.values("pk"))
+            StatusChange.record(rows.select_for_update().only("status"), status, request.user)
+            updated = rows.update(status=status)
         self.message_user(request, f"{updated} request(s) marked {status.label}.")
 
     @admin.action(

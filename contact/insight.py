@@ -29,7 +29,7 @@ from clinic_site.charts import Bars, Columns, top_series
 from clinic_site.models import ClinicSettings, PageViews
 from pages.models import Article, Office, Promotion, Service
 
-from .admin import csv_safe
+from .admin import csv_safe, user_name
 from .models import ConsultationRequest, StatusChange
 
 Status = ConsultationRequest.Status
@@ -66,12 +66,6 @@ def percentile(values: list[float], share: float) -> float:
     """Nearest rank: the smallest value with at least ``share`` of the values at or below it."""
     ordered = sorted(values)
     return ordered[max(math.ceil(share * len(ordered)) - 1, 0)]
-
-
-def staff_name(user) -> str:
-    if user is None:
-        return "A removed account"
-    return user.get_full_name() or user.get_username()
 
 
 class Insight:
@@ -186,7 +180,7 @@ class Insight:
         hours = defaultdict(list)
         for number, change in first.items():
             waited = (change.changed_at - received[number]).total_seconds() / 3600
-            hours[staff_name(change.changed_by)].append(waited)
+            hours[user_name(change.changed_by) or "A removed account"].append(waited)
             hours[None].append(waited)
         rows = [
             {
