@@ -267,6 +267,8 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]  # the pair, not either o
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "axes/lockout.html"
 AXES_CLIENT_IP_CALLABLE = "clinic_site.client_address.client_ip_address"
+# Its log lines mask these (the user agent too: nothing in a log identifies a person).
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "user_agent"]
 # Its lockout records are registered by clinic_site/admin.py, for superusers only.
 AXES_ENABLE_ADMIN = False
 
@@ -356,6 +358,8 @@ VIEW_RETENTION_MONTHS = env.int("VIEW_RETENTION_MONTHS", 25)
 # Where nginx writes the views it answers from its own cache (deploy/nginx/clinic.conf);
 # empty when no nginx caches pages in front of the app.
 NGINX_VIEW_LOG_DIR = env("NGINX_VIEW_LOG_DIR", default="")
+# The worker imports such a file once untouched this long (its minute over, nginx done).
+NGINX_VIEW_LOG_SETTLE_SECONDS = env.float("NGINX_VIEW_LOG_SETTLE_SECONDS", 65)
 
 # How long a worker holds a claimed row before another may take it (contact/notifications.py).
 NOTIFICATION_LEASE_SECONDS = env.int("NOTIFICATION_LEASE_SECONDS", 300)

@@ -22,12 +22,14 @@ import calendar
 import collections
 import contextlib
 import datetime
+import fcntl
 import json
 import logging
 import os
 import re
 import threading
 import time
+from itertools import repeat
 from pathlib import Path
 
 from django.conf import settings
@@ -174,15 +176,18 @@ def flush() -> int:
 # --------------------------------------------------------------------------- nginx's views
 
 
-def import_nginx_views(directory=None, settle_seconds: float = 65) -> int:
+def import_nginx_views(directory=None, settle_seconds: float | None = None) -> int:
     """Count the views nginx answered from its cache: each per-minute file left untouched
-    for ``settle_seconds`` (its minute is over) is renamed, counted and deleted. A file left
-    ``.importing`` by a worker that stopped half-way is counted again on the next pass."""
+    for ``settle_seconds`` (NGINX_VIEW_LOG_SETTLE_SECONDS, 65: its minute is over) is renamed,
+    counted and deleted. A file left ``.importing`` by a worker that stopped half-way is
+    counted again on the next pass."""
     from .models import ClinicSettings
 
     directory = directory or settings.NGINX_VIEW_LOG_DIR
     if not directory:
         return 0
+    if settle_seconds is None:
+        settle_seconds = settings.NGINX_VIEW_LOG_SETTLE_SECONDS
     zone = ClinicSettings.load().tzinfo
     now = time.time()
     total = 0
@@ -196,17 +201,27 @@ def import_nginx_views(directory=None, settle_seconds: float = 65) -> int:
                 path = path.rename(path.with_name(path.name + ".importing"))
             except FileNotFoundError:  # another worker took it
                 continue
-        counts = collections.Counter()
-        with path.open(encoding="utf-8", errors="replace") as lines:
-            for line in lines:
-                view = _parse(line, zone)
-                if view:
-                    counts[view] += 1
-        save(counts)
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(path)
-        total += counts.total()
+        try:
+            total += _import_file(path, zone)
+        except FileNotFoundError:  # another worker counted it and deleted it
+            continue
     return total
+
+
+def _import_file(path: Path, zone) -> int:
+    """Count one renamed file and delete it, under a lock: a second worker on this machine
+    skips a file being counted, and takes over one whose worker stopped half-way."""
+    with path.open(encoding="utf-8", errors="replace") as lines:
+        try:
+            fcntl.flock(lines, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return 0
+        if os.fstat(lines.fileno()).st_nlink == 0:  # counted and deleted while we waited
+            return 0
+        counts = collections.Counter(view for view in map(_parse, lines, repeat(zone)) if view)
+        save(counts)
+        os.unlink(path)
+    return counts.total()
 
 
 def _parse(line: str, zone):

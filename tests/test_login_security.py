@@ -169,3 +169,13 @@ def test_passwords_shorter_than_ten_characters_are_rejected():
     with pytest.raises(ValidationError, match="at least 10 characters"):
         validate_password("Xq7#kP2z!")  # 9 characters
     validate_password("Xq7#kP2z!m")  # 10 characters
+
+
+def test_login_log_lines_name_no_address_and_no_user_agent(client, frontdesk, caplog):
+    caplog.set_level("INFO")
+    agent = "Mozilla/5.0 (X11; Linux x86_64) UniqueStaffBrowser/9.1"
+    login(client, "wrong password", **{"User-Agent": agent})
+    assert logged_in(login(client, PASSWORD, **{"User-Agent": agent}))
+    assert "AXES" in caplog.text  # django-axes did log the attempts
+    assert "UniqueStaffBrowser" not in caplog.text
+    assert IP_A not in caplog.text
