@@ -38,12 +38,17 @@ from .models import ClinicSettings
 logger = logging.getLogger(__name__)
 User = get_user_model()
 
-# The role a person is given, as the staff group of that name (clinic_site 0002 makes them).
+# The role a person is given, as the staff group of that name (made by clinic_site 0002 and
+# contact 0008).
 ROLES = {
     "front_desk": ("Front desk", "Front desk: consultation requests"),
     "content_editor": (
         "Content editors",
         "Content editor: the website's articles, services, team, pages, offices, hours and offers",
+    ),
+    "manager": (
+        "Managers",
+        "Manager: the insight dashboard (which pages bring patients in) and reading requests",
     ),
 }
 # Reset requests an hour: per address asked for, and per client (its IP address).

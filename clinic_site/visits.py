@@ -2,11 +2,11 @@
 
 How a view is counted (docs/architecture.md, "Counting page views"):
 
-- The app counts a GET of an ``@public_page`` view that answers 200, page cache hit or
-  not, from a browser (``is_person``) without a session cookie (staff are not counted).
-  The count goes to a buffer in the cache (one HINCRBY in Redis), never to the database on
-  the way; the worker writes the buffer in batches (``flush``), and the dashboard does so
-  before it reads.
+- The app counts a GET of an ``@public_page`` (or ``@counted``) view that answers 200,
+  page cache hit or not, from a browser (``is_person``) without a session cookie (staff
+  are not counted). The count goes to a buffer in the cache (one HINCRBY in Redis), never
+  to the database on the way; the worker writes the buffer in batches (``flush``), and the
+  dashboard does so before it reads.
 - Behind nginx, pages nginx answers from its own cache never reach the app: nginx writes
   each such view (its time and path, nothing else) to a file per minute in
   ``NGINX_VIEW_LOG_DIR`` (deploy/nginx/clinic.conf), which the worker imports and deletes
@@ -33,7 +33,7 @@ from itertools import repeat
 from pathlib import Path
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import caches
 from django.core.cache.backends.redis import RedisCache
 from django.db import IntegrityError, transaction
 from django.db.models import F
@@ -64,8 +64,19 @@ def is_person(request) -> bool:
         agent.startswith("Mozilla/")
         and "Accept-Language" in request.headers
         and not _BOT.search(agent)
-        and request.headers.get("Sec-Purpose", request.headers.get("Purpose", "")) != "prefetch"
+        and "prefetch" not in request.headers.get("Sec-Purpose", request.headers.get("Purpose", ""))
     )
+
+
+def counted(view):
+    """Count the views of a page that is not an ``@public_page`` (the consultation form:
+    never cached, as each copy carries its own form token)."""
+    view.counted_view = True
+    return view
+
+
+def _counted(view) -> bool:
+    return hasattr(view, "public_page_query") or getattr(view, "counted_view", False)
 
 
 class ViewCountMiddleware:
@@ -82,7 +93,7 @@ class ViewCountMiddleware:
             response.status_code == 200
             and request.method == "GET"
             and match is not None
-            and hasattr(getattr(match.func, "view_class", match.func), "public_page_query")
+            and _counted(getattr(match.func, "view_class", match.func))
             and settings.SESSION_COOKIE_NAME not in request.COOKIES
             and is_person(request)
         ):
@@ -100,10 +111,10 @@ LOCAL_FLUSH_SECONDS = 60
 
 def _redis():
     """(redis client, buffer key) when the cache is Redis, else (None, None)."""
-    if isinstance(cache, RedisCache) or isinstance(getattr(cache, "_wrapped", None), RedisCache):
-        backend = cache._cache
-        key = cache.make_and_validate_key(BUFFER_KEY)
-        return backend.get_client(key, write=True), key
+    backend = caches["default"]  # not ``cache``: a proxy, never an instance of RedisCache
+    if isinstance(backend, RedisCache):
+        key = backend.make_and_validate_key(BUFFER_KEY)
+        return backend._cache.get_client(key, write=True), key
     return None, None
 
 

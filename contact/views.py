@@ -15,6 +15,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.generic import FormView, TemplateView
 
+from clinic_site.visits import counted
 from pages.cache import public_page
 from pages.models import Office, Service
 
@@ -55,6 +56,7 @@ def _service_from_slug(slug):
 
 # Nothing a patient types may reach error reports or logs. Forgery is checked by
 # contact.csrf instead of Django's per-visitor token, so the form can sit in cached pages.
+@counted  # its views, beside the requests sent, on the insight dashboard
 @method_decorator(sensitive_post_parameters(), name="dispatch")
 @method_decorator(never_cache, name="dispatch")
 @method_decorator(csrf_exempt, name="dispatch")

@@ -283,6 +283,16 @@ def test_front_desk_role(admin_client, smtp_server):
     assert "as Front desk" in smtp_server.wait_for(1)[0].text
 
 
+def test_manager_role_sees_the_insight_dashboard(admin_client, client, smtp_server):
+    new_staff(admin_client, role="manager", email="lee@backtomotion.example")
+    lee = User.objects.get(username="lee@backtomotion.example")
+    assert [g.name for g in lee.groups.all()] == ["Managers"]
+    assert lee.has_perm("contact.view_insight")
+    assert not lee.has_perm("contact.change_consultationrequest")
+    client.force_login(lee)
+    assert client.get("/admin/insight/").status_code == 200
+
+
 def test_an_address_that_already_has_an_account_is_refused(admin_client, dana, smtp_server):
     refused = new_staff(admin_client, email="DANA@backtomotion.example")
     assert "There is already an account with this email address" in refused.text

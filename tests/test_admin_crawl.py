@@ -1,6 +1,6 @@
 """Every link on every admin page each person can reach opens: no 403, 404 or 500.
 
-As a "Front desk" member, a "Content editors" member and a superuser, a breadth-first walk
+As a "Front desk", a "Content editors" and a "Managers" member and a superuser, a breadth-first walk
 from the admin home over the demo content (plus a request with a note, an erasure record and
 a closure). Each admin path is opened once, a list page once per kind of filter or sort
 (not filters on filters); "View on site" is followed to the public page. No page it opens
@@ -30,7 +30,7 @@ from .factories import ClosureFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_password_hasher")]
 
-ROLES = ["Front desk", "Content editors", "superuser"]
+ROLES = ["Front desk", "Content editors", "Managers", "superuser"]
 # Far more pages than any role reaches over the demo content: the walk must end on its own.
 CAP = 400
 HOST = "testserver"
@@ -228,6 +228,9 @@ def test_every_admin_link_each_person_can_reach_opens(content):
         ("Front desk", content.get_admin_url()),
         ("Front desk", erasures),
         ("Front desk", reverse("admin:guide_topic_read")),
+        ("Front desk", reverse("insight")),
+        ("Managers", reverse("insight")),
+        ("Managers", content.get_admin_url()),
         ("Content editors", reverse("admin:pages_article_changelist")),
         ("Content editors", reverse("admin:pages_office_changelist")),
         ("superuser", reverse("admin:auth_user_changelist")),
@@ -235,6 +238,7 @@ def test_every_admin_link_each_person_can_reach_opens(content):
     ]:
         assert crawls[role].statuses.get(url) == HTTPStatus.OK, (role, url)
     assert content.get_admin_url() not in crawls["Content editors"].statuses
+    assert reverse("insight") not in crawls["Content editors"].statuses
     # "View on site" (a redirect through the admin) was followed to the public page.
     assert any(url.startswith(admin_root + "r/") for url in crawls["Content editors"].statuses)
     assert "/" in crawls["Content editors"].public
