@@ -17,7 +17,7 @@ class TopicQuerySet(models.QuerySet):
             return self.all()
         groups = set(user.groups.values_list("name", flat=True))
         audiences = [
-            audience for audience, group in Topic.AUDIENCE_GROUPS.items() if group in groups
+            audience for audience, names in Topic.AUDIENCE_GROUPS.items() if groups & set(names)
         ]
         return self.filter(Q(audience=Topic.Audience.EVERYONE) | Q(audience__in=audiences))
 
@@ -28,10 +28,11 @@ class Topic(models.Model):
         FRONT_DESK = "front_desk", "Front desk"
         CONTENT_EDITORS = "content_editors", "Content editors"
 
-    # Who reads a topic meant for one role: the staff group of that name (a superuser: all).
+    # Who reads a topic meant for one role: these staff groups (a superuser: all). Managers
+    # read requests and the insight dashboard, as the front desk does.
     AUDIENCE_GROUPS = {
-        Audience.FRONT_DESK: "Front desk",
-        Audience.CONTENT_EDITORS: "Content editors",
+        Audience.FRONT_DESK: ("Front desk", "Managers"),
+        Audience.CONTENT_EDITORS: ("Content editors",),
     }
 
     title = models.CharField(
@@ -47,8 +48,8 @@ class Topic(models.Model):
         max_length=20,
         choices=Audience.choices,
         default=Audience.EVERYONE,
-        help_text="Front desk or Content editors: only that group (and superusers) see the "
-        "topic in the staff guide. Everyone: all staff.",
+        help_text="Front desk (with Managers) or Content editors: only those groups (and "
+        "superusers) see the topic in the staff guide. Everyone: all staff.",
     )
     order = models.PositiveSmallIntegerField(
         default=100, help_text="The guide lists topics from the lowest number up."

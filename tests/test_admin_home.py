@@ -12,6 +12,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.contrib.auth.tokens import default_token_generator
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.encoding import force_bytes
@@ -219,6 +220,17 @@ def test_the_front_desk_reads_its_topics_and_cannot_edit_them(front_desk):
             url, {"title": "Changed", "body": "<p>x</p>", "audience": "everyone", "order": 1}
         )
         assert response.status_code == HTTPStatus.FORBIDDEN
+
+
+def test_managers_read_the_front_desk_topics_and_how_to_read_the_insight(client):
+    titles, html = guide_titles(member(client, "Managers"))
+    insight = "How do I see which pages bring patients in, and how fast we answer?"
+    assert insight in titles
+    assert "How do I handle a new consultation request?" in titles
+    assert "How do I publish an article?" not in titles
+    assert "“Insight”" in html  # the steps name the link on the admin home
+    editors_titles, _html = guide_titles(member(Client(), "Content editors"))
+    assert insight not in editors_titles
 
 
 def test_editors_read_and_edit_the_guide(editor):

@@ -101,5 +101,6 @@ def test_a_fresh_database_gets_both_staff_groups_with_their_permissions():
         "view_insight",
         "view_consultationrequest",
         "view_staffnote",
+        "view_topic",
     }
     assert not editors.filter(codename="view_insight").exists()
