@@ -5,7 +5,7 @@
 Read from the environment: WEB_CONCURRENCY or GUNICORN_WORKERS (2), PORT (8000),
 GUNICORN_HOST (127.0.0.1) or GUNICORN_BIND, GUNICORN_TIMEOUT and GUNICORN_GRACEFUL_TIMEOUT
 (30 s), GUNICORN_MAX_REQUESTS (10000), and the app's TRUSTED_PROXIES (empty). Why these
-values, and why the access log has no query string: docs/architecture.md, "gunicorn".
+values, and why the access log identifies nobody: docs/architecture.md, "gunicorn".
 """
 
 import os
@@ -50,8 +50,9 @@ control_socket_disable = True
 accesslog = "-"
 errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
-# Client, request line without the query string, status, bytes, duration, user agent.
-access_log_format = '%(h)s "%(m)s %(U)s %(H)s" %(s)s %(B)s %(M)sms "%(a)s"'
+# Request line without the query string, status, bytes, duration: nothing that identifies
+# a visitor (no address, user agent, referrer or query string).
+access_log_format = '"%(m)s %(U)s %(H)s" %(s)s %(B)s %(M)sms'
 logconfig_dict = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -63,3 +64,14 @@ logconfig_dict = {
         "gunicorn.access": {"level": "INFO", "handlers": ["stdout"], "propagate": False},
     },
 }
+
+
+def worker_exit(server, worker):
+    """A worker stopping (recycled, restarted, shut down) hands its last second of page-view
+    counts to Redis (clinic_site/visits.py) rather than losing them."""
+    try:
+        from clinic_site import visits
+
+        visits.push()
+    except Exception:  # the app never loaded, or Redis is down: nothing to hand over
+        server.log.warning("Page-view counts of worker %s not handed over", worker.pid)

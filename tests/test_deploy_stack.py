@@ -9,9 +9,11 @@ saying what is missing, without nginx, openssl, PostgreSQL (``STACK_POSTGRES_URL
 14 on 127.0.0.1:6379). About a minute.
 """
 
+import datetime
 import re
 import socket
 import time
+import zoneinfo
 from collections import Counter
 from pathlib import Path
 
@@ -19,6 +21,7 @@ import psycopg
 import pytest
 import redis
 
+from clinic_site import visits
 from tests import deploy_stack
 from tests.deploy_stack import ADMIN_USER, HOST, Stack
 from tests.processes import Browser, form_fields, manage
@@ -34,6 +37,21 @@ PAGES = {
 # Requested first by the proxy-cache test, so that its first request is a miss.
 FRESH_ARTICLE = "/articles/understanding-dry-needling-back-shoulder-pain/"
 SPOOFED_POSTS = 500  # from one visitor, each with a new made-up X-Forwarded-For
+# Requested by the page-view test only, so that its first request is a miss.
+COUNTED_PAGE = "/services/physical-therapy/"
+PERSON = {
+    "User-Agent": "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/126.0.0.0 Safari/537.36",
+    "Accept-Language": "en-US,en;q=0.9",
+}
+NOT_VIEWS = [  # a crawler that says so, a script, a browser's prerender
+    {
+        **PERSON,
+        "User-Agent": "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)",
+    },
+    {"User-Agent": "curl/7.88.1"},
+    {**PERSON, "Sec-Purpose": "prefetch;prerender"},
+]
 PATIENT = {
     "phone": "(860) 555-0100",
     "contact_method": "phone",
@@ -215,3 +233,47 @@ def test_both_app_servers_serve_requests_through_nginx(stack):
     assert set(re.findall(r"upstream=(\S+)", access_log)) - {"-"} == {
         f"{HOST}:{port}" for port in stack.app_ports
     }
+
+
+def test_page_views_counted_once_whether_the_app_or_nginx_answers(stack):
+    """A person's first view reaches the app, which counts it; nginx answers the next ones
+    from its cache and writes them to its view log, which the worker imports and deletes.
+    A crawler's (Googlebot), a script's (curl) and a prerender are counted by neither."""
+    zone = zoneinfo.ZoneInfo(stack.sql("select time_zone from pages_clinicsettings")[0][0])
+    days = {datetime.datetime.now(zone).date()}
+    browser = stack.browser()
+    seen = [browser.get(COUNTED_PAGE, headers=PERSON) for _ in range(5)]
+    others = [browser.get(COUNTED_PAGE, headers=headers) for headers in NOT_VIEWS * 2]
+    days.add(datetime.datetime.now(zone).date())  # the clinic's midnight may have passed
+    assert {r.status for r in seen + others} == {200}
+    assert [r.header("X-Cache-Status") for r in seen] == ["MISS"] + ["HIT"] * 4
+    assert {r.header("X-Cache-Status") for r in others} == {"HIT"}
+    # Counted for good once nothing waits to be: nginx's files imported and deleted, and
+    # nothing left in the app's buffer (each app process hands its counts to Redis within
+    # a second; the worker empties Redis before it reads the files).
+    buffer = redis.Redis.from_url(deploy_stack.REDIS_URL, socket_connect_timeout=5)
+    key = f"{stack.redis_prefix}:1:{visits.BUFFER_KEY}"
+    deadline = time.monotonic() + 30  # the worker passes every 5 s
+
+    def counted():
+        rows = stack.sql(
+            "select day, views from clinic_site_pageviews where path = %s", COUNTED_PAGE
+        )
+        assert {day for day, _ in rows} <= days
+        return sum(views for _, views in rows)
+
+    while (
+        any(stack.view_log_dir.iterdir())
+        or any(field.decode().endswith(f" {COUNTED_PAGE}") for field in buffer.hkeys(key))
+        or counted() != 5
+    ):
+        assert time.monotonic() < deadline, (counted(), stack.output("worker.1")[-20:])
+        time.sleep(0.2)
+    buffer.close()
+    time.sleep(2)  # a second pass of the app's thread and the worker adds nothing
+    assert counted() == 5
+    # nginx's log of the site does not say who asked: no address, no user agent.
+    access_log = (stack.tmp / "nginx" / "access.log").read_text()
+    assert f"GET {COUNTED_PAGE}" in access_log
+    assert not re.search(r"\d+\.\d+\.\d+\.\d+", re.sub(r" upstream=.*", "", access_log))
+    assert not re.search("Mozilla|Googlebot|curl", access_log)

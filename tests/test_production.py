@@ -274,9 +274,10 @@ def test_gunicorn_config_reads_the_environment(monkeypatch):
     assert conf["workers"] == 5 and conf["bind"] == ["0.0.0.0:9000"]
     conf = gunicorn_settings(monkeypatch, GUNICORN_WORKERS="3", TRUSTED_PROXIES="10.0.0.2")
     assert conf["workers"] == 3 and conf["forwarded_allow_ips"] == "10.0.0.2/32"
-    # The path without its query string; no full request line, query or Referer.
+    # The path without its query string; no full request line, query, Referer, address or
+    # user agent.
     assert "%(U)s" in conf["access_log_format"]
-    for atom in ("%(r)s", "%(q)s", "%(f)s", "%({referer}i)s"):
+    for atom in ("%(r)s", "%(q)s", "%(f)s", "%({referer}i)s", "%(h)s", "%(a)s"):
         assert atom not in conf["access_log_format"], atom
 
 
@@ -320,6 +321,8 @@ def test_gunicorn_logs_one_line_per_event_to_stdout_without_query_strings(tmp_pa
     access = [line for line in lines if " gunicorn.access " in line]
     assert access and '"GET /healthz HTTP/1.1" 200' in access[-1], lines
     assert not any("pat%40" in line or "email=" in line for line in lines), lines
+    # Nor the client's address or user agent (urllib's).
+    assert not any("127.0.0.1" in line or "Python-urllib" in line for line in access), access
     assert any(" INFO gunicorn.error Listening at:" in line for line in lines), lines
     # Every line: "<UTC time> <LEVEL> <logger> <message>".
     for line in lines:

@@ -292,12 +292,24 @@ def test_the_redis_buffer_holds_the_day_and_the_path_only(visitor):
     article = ArticleFactory().get_absolute_url()
     view(visitor, "/?utm_source=newsletter", times=2)
     view(visitor, article)
+    visits.push()  # what the process's thread does each second
     raw = redis.Redis.from_url(settings.CACHES["default"]["LOCATION"])
     key = cache.make_key(visits.BUFFER_KEY)
     assert raw.hgetall(key) == {b"2026-12-01 /": b"2", f"2026-12-01 {article}".encode(): b"1"}
     assert visits.flush() == 3
     assert not raw.exists(key)
     assert counts() == {(TODAY, "/"): 2, (TODAY, article): 1}
+
+
+@redis_only
+def test_each_process_hands_its_counts_to_redis_within_a_second():
+    visits.record(TODAY, "/pushed/", 3)
+    raw = redis.Redis.from_url(settings.CACHES["default"]["LOCATION"])
+    key = cache.make_key(visits.BUFFER_KEY)
+    deadline = time.monotonic() + 5 * visits.PUSH_SECONDS
+    while not raw.hget(key, f"{TODAY} /pushed/") and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert raw.hget(key, f"{TODAY} /pushed/") == b"3"  # no request, no flush: the thread
 
 
 def test_counting_logs_nothing_that_identifies_a_visitor(visitor, caplog):

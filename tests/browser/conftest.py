@@ -11,8 +11,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings as django_settings
 
-from contact.demo_content import load_demo_content as load_contact_demo
-from pages.demo_content import load_demo_content
+from tests.page_types import load_demo_site
 
 # Playwright's sync API runs an event loop in this thread; Django's ORM would refuse to run
 # beside it. The tests are still synchronous, one statement after the other. The loop lives
@@ -73,10 +72,13 @@ def base_url(live_server):
 
 
 @pytest.fixture
-def site(live_server, settings):
-    """The live server's database filled with the demo content; its base URL."""
-    load_demo_content()
-    load_contact_demo()
+def site(request, live_server, settings, monkeypatch):
+    """The live server's database filled with the demo content; its base URL. The
+    pictures' resized copies (6.5 s a test) are written only for tests marked ``pictures``
+    (the layout checks): elsewhere a copy answers 404 and the page keeps its layout, as
+    every <img> has its width and height."""
+    with monkeypatch.context() as loading:  # a picture uploaded later gets its copies
+        load_demo_site(loading, renditions=request.node.get_closest_marker("pictures") is not None)
     settings.SITE_URL = live_server.url
     return live_server.url
 

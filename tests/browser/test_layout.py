@@ -12,7 +12,8 @@ from pages.models import MenuItem
 
 from ..page_types import page_urls
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+# The pictures' real copies: their sizes are part of the layout checked here.
+pytestmark = [pytest.mark.browser, pytest.mark.pictures, pytest.mark.django_db(transaction=True)]
 
 PHONE = {"width": 360, "height": 780}
 DESKTOP = {"width": 1280, "height": 900}
