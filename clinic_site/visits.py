@@ -54,6 +54,7 @@ BOT_PATTERN = (
 _BOT = re.compile(BOT_PATTERN, re.IGNORECASE)
 # nginx's per-minute files: views-2026-12-01T10:15.log (its local time, as in each line).
 LOG_FILE = re.compile(r"^views-\d{4}-\d\d-\d\dT\d\d:\d\d\.log(\.importing)?$")
+_missing_warned = [-3600.0]
 
 
 def is_person(request) -> bool:
@@ -240,6 +241,11 @@ def import_nginx_views(directory=None, settle_seconds: float | None = None) -> i
         return 0
     if settle_seconds is None:
         settle_seconds = settings.NGINX_VIEW_LOG_SETTLE_SECONDS
+    if not Path(directory).is_dir():
+        if time.monotonic() - _missing_warned[0] >= 3600:  # an hour apart, not every pass
+            _missing_warned[0] = time.monotonic()
+            logger.warning("NGINX_VIEW_LOG_DIR %s is not a folder: no views from nginx", directory)
+        return 0
     zone = ClinicSettings.load().tzinfo
     now = time.time()
     total = 0

@@ -542,3 +542,14 @@ def test_purge_command_deletes_old_counts_by_the_clinics_date():
         purge()
     )
     assert list(PageViews.objects.values_list("day", flat=True)) == [datetime.date(2024, 11, 15)]
+
+
+def test_a_missing_nginx_folder_is_said_once_not_every_pass(tmp_path, caplog):
+    missing = tmp_path / "no-such-folder"
+    for _ in range(3):
+        assert visits.import_nginx_views(missing, settle_seconds=0) == 0
+    warnings = [r for r in caplog.records if "is not a folder" in r.getMessage()]
+    assert len(warnings) <= 1  # at most one an hour (none when an earlier test said it)
+    visits._missing_warned[0] = -3600.0
+    visits.import_nginx_views(missing, settle_seconds=0)
+    assert "no-such-folder is not a folder" in caplog.text
