@@ -81,8 +81,8 @@ $(NPM_STAMP): package.json package-lock.json
 # test-services` runs that pass alone). pytest-django creates and drops the test database
 # test_<name> itself. Every test flushes the Redis database it uses, so REDIS_URL must name
 # a dedicated one (e.g. redis://127.0.0.1:6379/15; the tests refuse database 0), and the
-# pass's keys get their own prefix. Both passes include the browser tests (each pass takes
-# about 3 minutes).
+# pass's keys get their own prefix. The browser tests, the deploy stack (its own PostgreSQL
+# and Redis) and the HTML validator run in the SQLite pass only (tests/conftest.py).
 test: $(STAMP) $(NPM_STAMP)
 	$(PY) manage.py makemigrations --check --dry-run
 	env -u DATABASE_URL -u REDIS_URL $(PY) -m pytest

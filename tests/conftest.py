@@ -93,6 +93,22 @@ def pytest_configure(config):
             )
 
 
+def pytest_collection_modifyitems(config, items):
+    """On the PostgreSQL + Redis pass, skip the tests marked ``one_pass`` and the browser
+    tests: what they check does not depend on the suite's database or cache (the deploy
+    stack brings its own PostgreSQL and Redis; a browser checks what pages look like and do),
+    and they take half of a pass's time, so `make test` runs them in its SQLite pass."""
+    if django_settings.DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+        return
+    skip = pytest.mark.skip(
+        reason="run in make test's SQLite pass only: the result does not depend on the "
+        "suite's database or cache (tests/conftest.py, pytest_collection_modifyitems)"
+    )
+    for item in items:
+        if item.get_closest_marker("one_pass") or item.get_closest_marker("browser"):
+            item.add_marker(skip)
+
+
 def pytest_report_header(config):
     db = django_settings.DATABASES["default"]
     if db["ENGINE"].endswith("sqlite3"):

@@ -27,7 +27,10 @@ from tests.deploy_stack import ADMIN_USER, HOST, Stack
 from tests.processes import Browser, form_fields, manage
 
 MISSING = deploy_stack.unavailable()
-pytestmark = pytest.mark.skipif(bool(MISSING), reason="deploy stack needs: " + "; ".join(MISSING))
+pytestmark = [
+    pytest.mark.skipif(bool(MISSING), reason="deploy stack needs: " + "; ".join(MISSING)),
+    pytest.mark.one_pass,  # its own PostgreSQL and Redis, whatever the suite's pass
+]
 
 PAGES = {
     "home": "/",

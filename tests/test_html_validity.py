@@ -16,7 +16,7 @@ import pytest
 
 from .page_types import load_demo_site, render_pages
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.one_pass]  # the HTML, whatever the database
 
 JAVA = shutil.which("java")
 if JAVA is None:
