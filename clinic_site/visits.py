@@ -112,6 +112,7 @@ class ViewCountMiddleware:
 # database every LOCAL_FLUSH_SECONDS, as no worker can read its memory.
 _local = collections.Counter()
 _local_lock = threading.Lock()
+_push_lock = threading.Lock()  # one push at a time: the thread's, or a flush's
 _local_flushed = [time.monotonic()]
 _pusher = {"pid": None}
 PUSH_SECONDS = 1.0
@@ -167,8 +168,12 @@ def _take() -> collections.Counter:
 def push() -> None:
     """Add this process's counts to the shared hash in Redis (one round trip)."""
     client, key = _redis()
-    if client is None:
-        return
+    if client is not None:
+        with _push_lock:
+            _push(client, key)
+
+
+def _push(client, key) -> None:
     counts = _take()
     if not counts:
         return
@@ -183,9 +188,11 @@ def _drain() -> collections.Counter:
     client, key = _redis()
     if client is None:
         return _take()
-    push()  # this process's own first (the dashboard's, the tests')
     counts = collections.Counter()
-    with _fail_soft("read the view counts"):
+    # This process's own counts first (the dashboard's, the tests'), after any push its
+    # thread has under way: a flush holds every view counted here before it began.
+    with _push_lock, _fail_soft("read the view counts"):
+        _push(client, key)
         pipe = client.pipeline(transaction=True)  # read and empty at once: no view lost
         pipe.hgetall(key)
         pipe.delete(key)
