@@ -687,18 +687,21 @@ class PrivacyNoticeAdmin(HistoryAdmin):
         return self.response_post_save_change(request, obj)
 
 
+ERASURE_FIELDS = [
+    "request_number",
+    "received_at",
+    "office",
+    "erased_at",
+    "erased_by_name",
+    "reason",
+]
+
+
 @admin.register(ErasureRecord)
 class ErasureRecordAdmin(admin.ModelAdmin):
     """Read only: written when a request is erased; only a superuser may delete one."""
 
-    list_display = [
-        "request_number",
-        "received_at",
-        "office",
-        "erased_at",
-        "erased_by_name",
-        "reason",
-    ]
+    list_display = ERASURE_FIELDS
     list_display_links = ["request_number", "received_at"]
     list_filter = ["reason", "erased_at"]
     list_select_related = ["erased_by"]
@@ -708,14 +711,7 @@ class ErasureRecordAdmin(admin.ModelAdmin):
         (
             None,
             {
-                "fields": [
-                    "request_number",
-                    "received_at",
-                    "office",
-                    "erased_at",
-                    "erased_by_name",
-                    "reason",
-                ],
+                "fields": ERASURE_FIELDS,
                 "description": "A consultation request that staff erased with Delete. Only "
                 "this is kept: no name, phone, email or message. It shows that the request "
                 "existed and who erased it, when and why, should anyone ask.",

@@ -6,7 +6,7 @@ its recorded number has one. The front desk may read the notices, to open that t
 """
 
 import django.db.models.deletion
-from clinic_site.permissions import ensure_permissions
+from clinic_site.permissions import grant
 from django.db import migrations, models
 
 
@@ -34,20 +34,7 @@ def link_requests_and_let_front_desk_read_notices(apps, schema_editor):
         ConsultationRequest.objects.using(db).filter(
             privacy_notice_version=notice.version, privacy_notice__isnull=True
         ).update(privacy_notice=notice)
-
-    Group = apps.get_model("auth", "Group")
-    Permission = apps.get_model("auth", "Permission")
-    front_desk = Group.objects.using(db).filter(name="Front desk").first()
-    if front_desk is None:
-        return  # staff removed the group: nothing to give
-    ensure_permissions(apps, schema_editor, "contact")
-    front_desk.permissions.add(
-        Permission.objects.using(db).get(
-            content_type__app_label="contact",
-            content_type__model="privacynotice",
-            codename="view_privacynotice",
-        )
-    )
+    grant(apps, schema_editor, "Front desk", "contact", ["view_privacynotice"])
 
 
 class Migration(migrations.Migration):

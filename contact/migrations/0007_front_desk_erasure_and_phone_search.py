@@ -10,7 +10,7 @@ import re
 import django.db.models.deletion
 import django.utils.timezone
 from django.conf import settings
-from clinic_site.permissions import ensure_permissions
+from clinic_site.permissions import grant
 from django.db import migrations, models
 
 FRONT_DESK_PERMISSIONS = [
@@ -40,23 +40,8 @@ def fill_phone_digits(apps, schema_editor):
 
 
 def let_front_desk_erase(apps, schema_editor):
-    db = schema_editor.connection.alias
-    Group = apps.get_model("auth", "Group")
-    Permission = apps.get_model("auth", "Permission")
-    front_desk = Group.objects.using(db).filter(name="Front desk").first()
-    if front_desk is None:
-        return  # staff removed the group: nothing to give
-    ensure_permissions(apps, schema_editor, "contact")
-    front_desk.permissions.add(
-        *(
-            Permission.objects.using(db).get(
-                content_type__app_label="contact",
-                content_type__model=model,
-                codename=f"{action}_{model}",
-            )
-            for model, action in FRONT_DESK_PERMISSIONS
-        )
-    )
+    codenames = [f"{action}_{model}" for model, action in FRONT_DESK_PERMISSIONS]
+    grant(apps, schema_editor, "Front desk", "contact", codenames)
 
 
 class Migration(migrations.Migration):

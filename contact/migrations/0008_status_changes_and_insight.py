@@ -6,7 +6,7 @@ get it."""
 import django.db.models.deletion
 import django.utils.timezone
 from django.conf import settings
-from clinic_site.permissions import ensure_permissions
+from clinic_site.permissions import grant
 from django.db import migrations, models
 
 MANAGERS = "Managers"
@@ -14,17 +14,13 @@ MANAGER_PERMISSIONS = ["view_insight", "view_consultationrequest", "view_staffno
 
 
 def grant_insight(apps, schema_editor):
-    db = schema_editor.connection.alias
+    grant(apps, schema_editor, "Front desk", "contact", ["view_insight"])
     Group = apps.get_model("auth", "Group")
-    Permission = apps.get_model("auth", "Permission")
-    ensure_permissions(apps, schema_editor, "contact")
-    permissions = Permission.objects.using(db).filter(content_type__app_label="contact")
-    front_desk = Group.objects.using(db).filter(name="Front desk").first()
-    if front_desk is not None:
-        front_desk.permissions.add(permissions.get(codename="view_insight"))
-    managers, made = Group.objects.using(db).get_or_create(name=MANAGERS)
+    _managers, made = Group.objects.using(schema_editor.connection.alias).get_or_create(
+        name=MANAGERS
+    )
     if made:
-        managers.permissions.add(*permissions.filter(codename__in=MANAGER_PERMISSIONS))
+        grant(apps, schema_editor, MANAGERS, "contact", MANAGER_PERMISSIONS)
 
 
 class Migration(migrations.Migration):

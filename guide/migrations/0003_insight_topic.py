@@ -1,6 +1,7 @@
 """Managers may read the staff guide (its front-desk topics too), and the guide explains
 the insight dashboard (added only when no topic has that title)."""
 
+from clinic_site.permissions import grant
 from django.db import migrations, models
 
 TITLE = "How do I see which pages bring patients in, and how fast we answer?"
@@ -28,15 +29,7 @@ BODY = (
 
 def forwards(apps, schema_editor):
     db = schema_editor.connection.alias
-    Group = apps.get_model("auth", "Group")
-    Permission = apps.get_model("auth", "Permission")
-    managers = Group.objects.using(db).filter(name="Managers").first()
-    if managers is not None:
-        managers.permissions.add(
-            Permission.objects.using(db).get(
-                content_type__app_label="guide", codename="view_topic"
-            )
-        )
+    grant(apps, schema_editor, "Managers", "guide", ["view_topic"])
     Topic = apps.get_model("guide", "Topic")
     if not Topic.objects.using(db).filter(title=TITLE).exists():
         Topic.objects.using(db).create(order=55, audience="front_desk", title=TITLE, body=BODY)
